@@ -1,0 +1,107 @@
+"""Data loading: a seeded batch sampler and per-sample seeding that make augmentation reproducible."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import paddle
+
+from humanseg.errors import ConfigError
+
+
+class SeededBatchSampler(paddle.io.Sampler):
+    """Yields batches of ``(index, sample_seed)`` keys, shuffled per epoch from ``seed``.
+
+    Each sample's augmentation is seeded by its key, so results do not depend on the number of
+    loader workers, and a run resumed at (epoch, position) sees exactly the same batches.
+    Ranks take interleaved slices of each epoch's order (data parallel).
+
+    Args:
+        length: Dataset size.
+        batch_size: Samples per batch on this rank.
+        shuffle: Shuffle each epoch.
+        drop_last: Drop the last incomplete batch.
+        seed: Base seed.
+        rank, world_size: This process's rank and the number of ranks.
+    """
+
+    def __init__(self, length: int, batch_size: int, shuffle: bool = True, drop_last: bool = True,
+                 seed: int = 0, rank: int = 0, world_size: int = 1):
+        self.length, self.batch_size = length, batch_size
+        self.shuffle, self.drop_last, self.seed = shuffle, drop_last, seed
+        self.rank, self.world_size = rank, world_size
+        self.epoch = 0
+        self.start_batch = 0
+
+    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+        self.epoch, self.start_batch = epoch, start_batch
+
+    def _order(self) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(self.length)
+        return np.random.default_rng([self.seed, self.epoch]).permutation(self.length)
+
+    def batches_per_epoch(self) -> int:
+        if self.drop_last:
+            return (self.length // self.world_size) // self.batch_size
+        per_rank = -(-self.length // self.world_size)
+        return -(-per_rank // self.batch_size)
+
+    def __iter__(self):
+        order = self._order()
+        per_rank = self.length // self.world_size if self.drop_last else len(order)
+        mine = order[self.rank::self.world_size][:per_rank]
+        base = (self.seed * 1_000_003 + self.epoch * 7_919) % (2 ** 31)
+        for b in range(self.start_batch, self.batches_per_epoch()):
+            idx = mine[b * self.batch_size:(b + 1) * self.batch_size]
+            yield [(int(i), (base + int(i)) % (2 ** 31)) for i in idx]
+
+    def __len__(self) -> int:
+        return max(self.batches_per_epoch() - self.start_batch, 0)
+
+
+class SeededSamples(paddle.io.Dataset):
+    """Wraps a dataset so that ``ds[(index, seed)]`` seeds ``random`` and NumPy before loading."""
+
+    def __init__(self, dataset: paddle.io.Dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key):
+        idx, seed = key
+        random.seed(seed)
+        np.random.seed(seed)
+        return self.dataset[idx]
+
+
+def collate(samples: list[dict]) -> dict:
+    """Stack images and labels; keep per-sample metadata (trans_info, paths) as lists."""
+    out = {"img": paddle.to_tensor(np.stack([s["img"] for s in samples]))}
+    if all("label" in s for s in samples):
+        out["label"] = paddle.to_tensor(np.stack([s["label"] for s in samples]))
+    for key in ("trans_info", "img_path"):
+        if key in samples[0]:
+            out[key] = [s[key] for s in samples]
+    return out
+
+
+def build_train_loader(dataset, batch_size: int, seed: int = 0, num_workers: int = 0,
+                       rank: int = 0, world_size: int = 1):
+    """Return (sampler, loader) for training; call ``sampler.set_epoch`` before each pass."""
+    if len(dataset) < batch_size * world_size:
+        raise ConfigError(f"train_dataset has {len(dataset)} samples, fewer than batch_size "
+                          f"{batch_size} x {world_size} rank(s); lower batch_size.")
+    sampler = SeededBatchSampler(len(dataset), batch_size, shuffle=True, drop_last=True, seed=seed,
+                                 rank=rank, world_size=world_size)
+    loader = paddle.io.DataLoader(SeededSamples(dataset), batch_sampler=sampler,
+                                  collate_fn=collate, num_workers=num_workers,
+                                  return_list=True, use_shared_memory=False)
+    return sampler, loader
+
+
+def build_eval_loader(dataset, num_workers: int = 0):
+    """A loader over ``dataset`` in order, one sample per batch (labels keep their own sizes)."""
+    return paddle.io.DataLoader(dataset, batch_size=1, shuffle=False, collate_fn=collate,
+                                num_workers=num_workers, return_list=True, use_shared_memory=False)

@@ -1,0 +1,128 @@
+"""Trainer hooks: logging, periodic evaluation, checkpoints and the best model."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import defaultdict
+
+from humanseg.utils.checkpoint import prune_checkpoints, save_best_model, save_checkpoint
+from humanseg.utils.logger import logger
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+class LoggerHook:
+    """Every ``log_iters`` iterations: losses (averaged), lr, batch/reader cost, ips and ETA."""
+
+    def __init__(self, log_iters: int = 10):
+        self.log_iters = max(int(log_iters), 1)
+        self._sums: dict = defaultdict(float)
+        self._count = 0
+
+    def after_step(self, trainer) -> None:
+        s = trainer.state
+        for key in ("loss", "batch_cost", "reader_cost"):
+            self._sums[key] += s[key]
+        for name, value in s["terms"].items():
+            self._sums["term:" + name] += value
+        self._count += 1
+        if trainer.iter % self.log_iters and trainer.iter != trainer.max_iters:
+            return
+        avg = {k: v / self._count for k, v in self._sums.items()}
+        terms = " ".join(f"{k[5:]}={v:.4f}" for k, v in avg.items() if k.startswith("term:"))
+        eta = avg["batch_cost"] * (trainer.max_iters - trainer.iter)
+        logger.info(
+            f"[TRAIN] epoch={trainer.epoch + 1} iter={trainer.iter}/{trainer.max_iters} "
+            f"loss={avg['loss']:.4f} [{terms}] lr={s['lr']:.6f} "
+            f"batch_cost={avg['batch_cost']:.4f}s reader_cost={avg['reader_cost']:.5f}s "
+            f"ips={trainer.batch_size / max(avg['batch_cost'], 1e-9):.2f} samples/s "
+            f"ETA {_hms(eta)}")
+        self._sums.clear()
+        self._count = 0
+
+
+class EvalHook:
+    """Evaluate every ``interval`` iterations and at the end; results in ``trainer.state['eval']``.
+
+    Args:
+        eval_fn: Called with the model, returns the metrics dict.
+        interval: Iterations between evaluations.
+        on_result: Called with (trainer, metrics) after each evaluation (e.g. best-model saving).
+    """
+
+    def __init__(self, eval_fn, interval: int, on_result=None):
+        self.eval_fn, self.interval, self.on_result = eval_fn, max(int(interval), 1), on_result
+        self.history: list[dict] = []
+
+    def after_step(self, trainer) -> None:
+        if trainer.iter % self.interval and trainer.iter != trainer.max_iters:
+            return
+        if self.history and self.history[-1]["iter"] == trainer.iter:
+            return
+        metrics = self.eval_fn(trainer.model)
+        trainer.model.train()
+        trainer.state["eval"] = metrics
+        self.history.append({"iter": trainer.iter, **metrics})
+        logger.info(f"[EVAL] iter={trainer.iter} mIoU={metrics['miou']:.4f} "
+                    f"Acc={metrics['acc']:.4f} Kappa={metrics['kappa']:.4f} "
+                    f"Dice={metrics['mdice']:.4f} class_IoU="
+                    f"{[round(v, 4) for v in metrics['class_iou']]}")
+        if self.on_result:
+            self.on_result(trainer, metrics)
+
+
+class CheckpointHook:
+    """Save ``iter_N/`` every ``interval`` iterations and at the end; keep the newest ``keep_max``."""
+
+    def __init__(self, save_dir: str, interval: int, keep_max: int = 5):
+        self.save_dir, self.interval, self.keep_max = save_dir, max(int(interval), 1), keep_max
+
+    def after_step(self, trainer) -> None:
+        if trainer.iter % self.interval and trainer.iter != trainer.max_iters:
+            return
+        path = save_checkpoint(self.save_dir, trainer.iter, trainer.model, trainer.optimizer,
+                               trainer.train_state())
+        prune_checkpoints(self.save_dir, self.keep_max)
+        logger.info(f"[CKPT] saved {path}")
+
+
+class BestModelSaver:
+    """``EvalHook.on_result`` callback: keeps ``best_model/`` at the highest mIoU seen."""
+
+    def __init__(self, save_dir: str, config_text: str):
+        self.save_dir, self.config_text = save_dir, config_text
+        self.best_miou, self.best_iter = -1.0, -1
+
+    def __call__(self, trainer, metrics: dict) -> None:
+        if metrics["miou"] > self.best_miou:
+            self.best_miou, self.best_iter = metrics["miou"], trainer.iter
+            save_best_model(self.save_dir, trainer.model, self.config_text,
+                            {"iter": trainer.iter, **metrics})
+        logger.info(f"[EVAL] best mIoU={self.best_miou:.4f} at iter {self.best_iter}")
+
+
+class TimerHook:
+    """Records wall time and writes ``train_summary.json`` (iterations, seconds, last eval)."""
+
+    def __init__(self, save_dir: str):
+        self.save_dir = save_dir
+        self.start = 0.0
+
+    def before_train(self, trainer) -> None:
+        self.start = time.time()
+        self.start_iter = trainer.iter
+
+    def after_train(self, trainer) -> None:
+        seconds = time.time() - self.start
+        summary = {"iters": trainer.iter, "trained_iters": trainer.iter - self.start_iter,
+                   "seconds": round(seconds, 2), "last_loss": trainer.state.get("loss"),
+                   "eval": trainer.state.get("eval")}
+        os.makedirs(self.save_dir, exist_ok=True)
+        with open(os.path.join(self.save_dir, "train_summary.json"), "w") as f:
+            json.dump(summary, f, indent=2)
+        logger.info(f"[TRAIN] done: {trainer.iter - self.start_iter} iterations in "
+                    f"{_hms(seconds)}")

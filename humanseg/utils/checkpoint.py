@@ -1,0 +1,115 @@
+"""Training checkpoints: written atomically (temp dir, fsync, rename), found and restored for resume."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from typing import Any
+
+import paddle
+
+from humanseg.errors import ConfigError
+
+MODEL_FILE = "model.pdparams"
+OPTIMIZER_FILE = "model.pdopt"
+STATE_FILE = "train_state.pdstates"
+_ITER_DIR = re.compile(r"^iter_(\d+)$")
+
+
+def _fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_dir_atomically(final_dir: str, files: dict[str, Any], text_files: dict[str, str] | None = None) -> str:
+    """Write ``files`` (name -> object for paddle.save) into ``final_dir`` all or nothing.
+
+    The files go to a temporary sibling folder, are fsynced, and the folder is renamed into place,
+    so an interrupted save leaves the previous ``final_dir`` (if any) intact.
+    """
+    parent = os.path.dirname(os.path.abspath(final_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp = os.path.join(parent, f".{os.path.basename(final_dir)}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    for name, obj in files.items():
+        paddle.save(obj, os.path.join(tmp, name))
+    for name, text in (text_files or {}).items():
+        with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    for name in os.listdir(tmp):
+        _fsync_path(os.path.join(tmp, name))
+    old = None
+    if os.path.exists(final_dir):
+        old = f"{tmp}.old"
+        os.rename(final_dir, old)
+    os.rename(tmp, final_dir)
+    _fsync_path(parent)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+    return final_dir
+
+
+def save_checkpoint(save_dir: str, iteration: int, model: paddle.nn.Layer,
+                    optimizer: paddle.optimizer.Optimizer, train_state: dict) -> str:
+    """Save ``iter_<iteration>/`` holding the model, the optimizer (with its lr scheduler) and
+    ``train_state`` (iteration, data position, scheduler, RNG states)."""
+    return write_dir_atomically(
+        os.path.join(save_dir, f"iter_{iteration}"),
+        {MODEL_FILE: model.state_dict(), OPTIMIZER_FILE: optimizer.state_dict(),
+         STATE_FILE: train_state})
+
+
+def list_checkpoints(save_dir: str) -> list[tuple[int, str]]:
+    """Complete ``iter_N`` checkpoints in ``save_dir``, oldest first."""
+    if not os.path.isdir(save_dir):
+        return []
+    found = []
+    for name in os.listdir(save_dir):
+        m = _ITER_DIR.match(name)
+        path = os.path.join(save_dir, name)
+        if m and all(os.path.isfile(os.path.join(path, f)) for f in
+                     (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)):
+            found.append((int(m.group(1)), path))
+    return sorted(found)
+
+
+def prune_checkpoints(save_dir: str, keep_max: int) -> None:
+    """Delete the oldest ``iter_N`` folders beyond the newest ``keep_max``."""
+    if keep_max <= 0:
+        return
+    for _, path in list_checkpoints(save_dir)[:-keep_max]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def resolve_resume(resume: str, save_dir: str) -> str | None:
+    """``auto`` -> newest complete checkpoint in ``save_dir`` (None if there is none)."""
+    if resume == "auto":
+        found = list_checkpoints(save_dir)
+        return found[-1][1] if found else None
+    missing = [f for f in (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)
+               if not os.path.isfile(os.path.join(resume, f))]
+    if missing:
+        raise ConfigError(f"--resume_model {resume}: not a complete checkpoint folder (missing "
+                          f"{', '.join(missing)}). Give an iter_N folder written by "
+                          f"tools/train.py, or 'auto'.")
+    return resume
+
+
+def load_checkpoint(path: str, model: paddle.nn.Layer,
+                    optimizer: paddle.optimizer.Optimizer) -> dict:
+    """Restore model and optimizer from ``path`` in place; return the saved train_state."""
+    model.set_state_dict(paddle.load(os.path.join(path, MODEL_FILE)))
+    optimizer.set_state_dict(paddle.load(os.path.join(path, OPTIMIZER_FILE)))
+    return paddle.load(os.path.join(path, STATE_FILE))
+
+
+def save_best_model(save_dir: str, model: paddle.nn.Layer, config_text: str, metrics: dict) -> str:
+    """Write ``best_model/`` (weights, the resolved config and the metrics) atomically."""
+    return write_dir_atomically(
+        os.path.join(save_dir, "best_model"), {MODEL_FILE: model.state_dict()},
+        {"config.yml": config_text, "metrics.json": json.dumps(metrics, indent=2)})
