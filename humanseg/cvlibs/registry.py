@@ -101,17 +101,17 @@ def build(cfg: Any, registry: Registry | None = None, where: str = "config") -> 
 
     Args:
         cfg: A dict with ``type``, a list, or a plain value (returned as is).
-        registry: Registry to search first for the top-level ``type``.
+        registry: Registry searched first for every ``type`` (then all registries).
         where: Config path of ``cfg`` (e.g. ``model.backbone``) used in error messages.
 
     Raises:
         ConfigError: unknown type, or the constructor rejected its arguments.
     """
     if isinstance(cfg, list):
-        return [build(item, None, f"{where}[{i}]") for i, item in enumerate(cfg)]
+        return [build(item, registry, f"{where}[{i}]") for i, item in enumerate(cfg)]
     if not isinstance(cfg, dict):
         return cfg
-    args = {k: build(v, None, f"{where}.{k}") for k, v in cfg.items() if k != "type"}
+    args = {k: build(v, registry, f"{where}.{k}") for k, v in cfg.items() if k != "type"}
     if "type" not in cfg:
         return args
     type_name = cfg["type"]
