@@ -1,0 +1,19 @@
+"""Reusable building blocks shared by the models (names match PaddleSeg's state dicts)."""
+from humanseg.models.layers.activation import Activation
+from humanseg.models.layers.conv_bn import ConvBN, ConvBNAct, ConvBNReLU
+from humanseg.models.layers.init import init_conv_normal_bn_constant
+from humanseg.models.layers.ops import channel_shuffle, resize_to, spatial_size
+from humanseg.models.layers.separable import DepthwiseConvBN, SeparableConvBNReLU
+
+__all__ = [
+    "Activation",
+    "ConvBN",
+    "ConvBNAct",
+    "ConvBNReLU",
+    "DepthwiseConvBN",
+    "SeparableConvBNReLU",
+    "channel_shuffle",
+    "init_conv_normal_bn_constant",
+    "resize_to",
+    "spatial_size",
+]
