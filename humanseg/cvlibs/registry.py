@@ -105,7 +105,8 @@ def build(cfg: Any, registry: Registry | None = None, where: str = "config") -> 
         where: Config path of ``cfg`` (e.g. ``model.backbone``) used in error messages.
 
     Raises:
-        ConfigError: unknown type, or the constructor rejected its arguments.
+        ConfigError: unknown type, or the constructor rejected its arguments (TypeError or
+            ValueError).
     """
     if isinstance(cfg, list):
         return [build(item, registry, f"{where}[{i}]") for i, item in enumerate(cfg)]
@@ -124,3 +125,5 @@ def build(cfg: Any, registry: Registry | None = None, where: str = "config") -> 
     except TypeError as e:
         raise ConfigError(f"{where}: cannot build {type_name} with arguments "
                           f"{sorted(args)}: {e}") from e
+    except ValueError as e:
+        raise ConfigError(f"{where} ({type_name}): {e}") from e
