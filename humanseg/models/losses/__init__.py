@@ -1,0 +1,6 @@
+"""Losses; importing this package registers them in ``LOSSES``."""
+from humanseg.models.losses.cross_entropy_loss import CrossEntropyLoss
+from humanseg.models.losses.lovasz_loss import LovaszHingeLoss, LovaszSoftmaxLoss
+from humanseg.models.losses.mixed_loss import MixedLoss
+
+__all__ = ["CrossEntropyLoss", "LovaszHingeLoss", "LovaszSoftmaxLoss", "MixedLoss"]
