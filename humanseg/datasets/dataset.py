@@ -7,7 +7,7 @@ import numpy as np
 import paddle
 
 from humanseg.cvlibs.registry import DATASETS
-from humanseg.datasets.io import check_label_values, read_image, read_label
+from humanseg.datasets.io import check_label_values, image_size, read_image, read_label
 from humanseg.errors import ConfigError, DataError
 from humanseg.transforms import Compose
 
@@ -67,6 +67,7 @@ class Dataset(paddle.io.Dataset):
         if list_path is None:
             raise ConfigError(f"{type(self).__name__}: {mode}_path is required in {mode} mode.")
         self.file_list = self._read_file_list(self._resolve_list(list_path), separator)
+        self._probe_labels()
 
     def _resolve_list(self, list_path: str) -> str:
         for candidate in (list_path, os.path.join(self.dataset_root, list_path)):
@@ -97,7 +98,36 @@ class Dataset(paddle.io.Dataset):
                             f"{shown}{more}\nFix the list or dataset_root ({self.dataset_root}).")
         if not entries:
             raise DataError(f"{list_path} lists no samples.")
+        for image_path, label_path in entries:
+            self._check_pair(image_path, label_path)
         return entries
+
+    @staticmethod
+    def _check_pair(image_path: str, label_path: str | None) -> None:
+        """Header-only check that both files are images of the same size (cheap, up front)."""
+        size = image_size(image_path)
+        if label_path is not None and image_size(label_path) != size:
+            _mismatch(image_path, size, label_path, image_size(label_path))
+
+    def _probe_labels(self, count: int = 8) -> None:
+        """Read a few labels spread over the list: out-of-range values, and the 0/255 mask trap
+        (every probed label holds only background and ignore), fail before training starts."""
+        labelled = [lp for _, lp in self.file_list if lp is not None]
+        if not labelled:
+            return
+        picks = [labelled[i] for i in np.linspace(0, len(labelled) - 1, min(count, len(labelled))
+                                                  ).astype(int)]
+        seen: set[int] = set()
+        for path in picks:
+            label = read_label(path)
+            check_label_values(label, self.num_classes, self.ignore_index, path)
+            seen.update(np.unique(label).tolist())
+        if self.ignore_index in seen and not seen - {0, self.ignore_index}:
+            raise DataError(
+                f"the labels hold only 0 and {self.ignore_index} (the ignore_index), e.g. "
+                f"{picks[0]}: 0/{self.ignore_index} binary masks would train on background "
+                f"alone. Remap {self.ignore_index} -> 1 (masks must hold class indices 0..."
+                f"{self.num_classes - 1}).")
 
     def __len__(self) -> int:
         return len(self.file_list)
@@ -110,9 +140,7 @@ class Dataset(paddle.io.Dataset):
         if label_path is not None:
             label = read_label(label_path)
             if label.shape != data["img"].shape[:2]:
-                raise DataError(f"label {label_path} is {label.shape[1]}x{label.shape[0]} but its "
-                                f"image {image_path} is {data['img'].shape[1]}x"
-                                f"{data['img'].shape[0]} (WxH); they must be the same size.")
+                _mismatch(image_path, data["img"].shape[1::-1], label_path, label.shape[::-1])
             check_label_values(label, self.num_classes, self.ignore_index, label_path)
             data["label"] = label
         return data
@@ -125,3 +153,9 @@ class Dataset(paddle.io.Dataset):
         if "label" in data:
             data["label"] = data["label"].astype("int64")
         return data
+
+
+def _mismatch(image_path: str, image_wh, label_path: str, label_wh) -> None:
+    raise DataError(f"label {label_path} is {label_wh[0]}x{label_wh[1]} but its image "
+                    f"{image_path} is {image_wh[0]}x{image_wh[1]} (WxH); they must be the same "
+                    f"size.")

@@ -60,3 +60,17 @@ def check_label_values(label: np.ndarray, num_classes: int, ignore_index: int, p
             hint = " (binary masks must hold 0 and 1, e.g. remap 255 -> 1)"
         raise DataError(f"label {path} holds values {values} outside [0, {num_classes}) and "
                         f"ignore_index {ignore_index}{hint}. Fix the labels or num_classes.")
+
+
+def image_size(path: str) -> tuple[int, int]:
+    """(width, height) from the file header, without decoding the pixels.
+
+    Raises:
+        DataError: the file is not a readable image.
+    """
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (OSError, ValueError, SyntaxError):
+        raise DataError(f"cannot read image {path}: the file is corrupt or not an image "
+                        f"(re-export it as JPEG/PNG or remove it from the file list).") from None
