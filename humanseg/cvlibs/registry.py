@@ -69,7 +69,7 @@ class Registry:
 MODELS = Registry("model", ["humanseg.models"])
 BACKBONES = Registry("backbone", ["humanseg.models.backbones"])
 LOSSES = Registry("loss", ["humanseg.models.losses"])
-DATASETS = Registry("dataset", ["humanseg.datasets"])
+DATASETS = Registry("dataset", ["humanseg.datasets.dataset", "humanseg.datasets.pp_humanseg14k"])
 TRANSFORMS = Registry("transform", ["humanseg.transforms"])
 OPTIMIZERS = Registry("optimizer", ["humanseg.optimizers"])
 LR_SCHEDULERS = Registry("lr_scheduler", ["humanseg.optimizers"])

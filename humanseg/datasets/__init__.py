@@ -1,5 +1,17 @@
-"""Datasets: the file-list Dataset, PP-HumanSeg14K, and loading helpers."""
-from humanseg.datasets.dataset import Dataset
-from humanseg.datasets.pp_humanseg14k import PPHumanSeg14K
+"""Datasets: the file-list Dataset, PP-HumanSeg14K, the synthetic set generator and loaders.
 
-__all__ = ["Dataset", "PPHumanSeg14K"]
+Exports are imported on first use, so the paddle-free generator loads without paddle.
+"""
+import importlib
+
+_EXPORTS = {"Dataset": "humanseg.datasets.dataset",
+            "PPHumanSeg14K": "humanseg.datasets.pp_humanseg14k",
+            "make_synthetic_humanseg": "humanseg.datasets.synthetic_humanseg"}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'humanseg.datasets' has no attribute '{name}'")

@@ -66,13 +66,15 @@ class Trainer:
     def train_state(self) -> dict:
         """What a checkpoint needs besides model and optimizer to continue exactly."""
         return {"iter": self.iter, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+                "data_seed": self.sampler.seed,
                 "lr_scheduler": self.lr_scheduler.state_dict(),
                 "rng": {"python": random.getstate(), "numpy": np.random.get_state(),
-                        "paddle": [s for s in paddle.get_rng_state()]}}
+                        "paddle": paddle.get_rng_state()}}
 
     def load_train_state(self, state: dict) -> None:
         self.iter, self.epoch = state["iter"], state["epoch"]
         self.batch_in_epoch = state["batch_in_epoch"]
+        self.sampler.seed = state.get("data_seed", self.sampler.seed)
         self.lr_scheduler.set_state_dict(state["lr_scheduler"])
         rng = state.get("rng")
         if rng:

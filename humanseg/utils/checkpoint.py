@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import shutil
 from typing import Any
@@ -25,8 +26,10 @@ def _fsync_path(path: str) -> None:
         os.close(fd)
 
 
-def write_dir_atomically(final_dir: str, files: dict[str, Any], text_files: dict[str, str] | None = None) -> str:
-    """Write ``files`` (name -> object for paddle.save) into ``final_dir`` all or nothing.
+def write_dir_atomically(final_dir: str, files: dict[str, Any],
+                         text_files: dict[str, str | bytes] | None = None) -> str:
+    """Write ``files`` (name -> object for paddle.save) and ``text_files`` (name -> str or bytes)
+    into ``final_dir``, all or nothing.
 
     The files go to a temporary sibling folder, are fsynced, and the folder is renamed into place,
     so an interrupted save leaves the previous ``final_dir`` (if any) intact.
@@ -39,8 +42,8 @@ def write_dir_atomically(final_dir: str, files: dict[str, Any], text_files: dict
     for name, obj in files.items():
         paddle.save(obj, os.path.join(tmp, name))
     for name, text in (text_files or {}).items():
-        with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
-            f.write(text)
+        with open(os.path.join(tmp, name), "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
     for name in os.listdir(tmp):
         _fsync_path(os.path.join(tmp, name))
     old = None
@@ -54,14 +57,41 @@ def write_dir_atomically(final_dir: str, files: dict[str, Any], text_files: dict
     return final_dir
 
 
+def _rename_state(state: dict, mapping: dict[str, str]) -> dict:
+    """Rename optimizer-state keys ``<param name>_<accumulator>`` (and master-weight keys)."""
+    olds = sorted(mapping, key=len, reverse=True)
+    out = {}
+    for key, value in state.items():
+        if isinstance(value, dict):
+            out[key] = _rename_state(value, mapping)
+            continue
+        old = next((o for o in olds if key == o or key.startswith(o + "_")), None)
+        out[mapping[old] + key[len(old):] if old else key] = value
+    return out
+
+
+def optimizer_state_by_structure(model: paddle.nn.Layer, optimizer) -> dict:
+    """The optimizer state keyed by structured parameter names (``backbone.conv.weight``)
+    instead of Paddle's global ``conv2d_136.w_0`` names, which change with build order."""
+    return _rename_state(optimizer.state_dict(),
+                         {p.name: "@" + n for n, p in model.named_parameters()})
+
+
+def load_optimizer_state(model: paddle.nn.Layer, optimizer, state: dict) -> None:
+    """Inverse of ``optimizer_state_by_structure``, into ``optimizer``."""
+    optimizer.set_state_dict(_rename_state(
+        state, {"@" + n: p.name for n, p in model.named_parameters()}))
+
+
 def save_checkpoint(save_dir: str, iteration: int, model: paddle.nn.Layer,
                     optimizer: paddle.optimizer.Optimizer, train_state: dict) -> str:
     """Save ``iter_<iteration>/`` holding the model, the optimizer (with its lr scheduler) and
     ``train_state`` (iteration, data position, scheduler, RNG states)."""
     return write_dir_atomically(
         os.path.join(save_dir, f"iter_{iteration}"),
-        {MODEL_FILE: model.state_dict(), OPTIMIZER_FILE: optimizer.state_dict(),
-         STATE_FILE: train_state})
+        {MODEL_FILE: model.state_dict(),
+         OPTIMIZER_FILE: optimizer_state_by_structure(model, optimizer)},
+        {STATE_FILE: pickle.dumps(train_state)})
 
 
 def list_checkpoints(save_dir: str) -> list[tuple[int, str]]:
@@ -104,8 +134,9 @@ def load_checkpoint(path: str, model: paddle.nn.Layer,
                     optimizer: paddle.optimizer.Optimizer) -> dict:
     """Restore model and optimizer from ``path`` in place; return the saved train_state."""
     model.set_state_dict(paddle.load(os.path.join(path, MODEL_FILE)))
-    optimizer.set_state_dict(paddle.load(os.path.join(path, OPTIMIZER_FILE)))
-    return paddle.load(os.path.join(path, STATE_FILE))
+    load_optimizer_state(model, optimizer, paddle.load(os.path.join(path, OPTIMIZER_FILE)))
+    with open(os.path.join(path, STATE_FILE), "rb") as f:
+        return pickle.load(f)
 
 
 def save_best_model(save_dir: str, model: paddle.nn.Layer, config_text: str, metrics: dict) -> str:
