@@ -60,14 +60,20 @@ def _dataset_default(section: dict, attr: str) -> Any:
         return None
 
 
-def _sync_num_classes(cfg: dict) -> None:
+def _dataset_values(cfg: dict, key: str, constant: str) -> dict:
+    """``{'<dataset>.<key>': value}`` for each dataset section, its class constant as default."""
     values = {}
-    for key in DATASET_KEYS:
-        section = cfg.get(key)
+    for section_key in DATASET_KEYS:
+        section = cfg.get(section_key)
         if isinstance(section, dict):
-            n = section.get("num_classes", _dataset_default(section, "NUM_CLASSES"))
-            if n is not None:
-                values[f"{key}.num_classes"] = n
+            value = section.get(key, _dataset_default(section, constant))
+            if value is not None:
+                values[f"{section_key}.{key}"] = value
+    return values
+
+
+def _sync_num_classes(cfg: dict) -> None:
+    values = _dataset_values(cfg, "num_classes", "NUM_CLASSES")
     model = cfg.get("model") or {}
     if "num_classes" in model:
         values["model.num_classes"] = model["num_classes"]
@@ -105,13 +111,7 @@ def _walk_losses(node: Any, where: str, visit: Callable[[dict, str], None]) -> N
 
 
 def _sync_ignore_index(cfg: dict) -> None:
-    values = {}
-    for key in DATASET_KEYS:
-        section = cfg.get(key)
-        if isinstance(section, dict):
-            v = section.get("ignore_index", _dataset_default(section, "IGNORE_INDEX"))
-            if v is not None:
-                values[f"{key}.ignore_index"] = v
+    values = _dataset_values(cfg, "ignore_index", "IGNORE_INDEX")
     if len(set(values.values())) > 1:
         found = ", ".join(f"{k}={v}" for k, v in values.items())
         raise ConfigError(f"ignore_index is not consistent: {found}. Use the same value in "
