@@ -61,8 +61,6 @@ class EvalHook:
     def after_step(self, trainer) -> None:
         if trainer.iter % self.interval and trainer.iter != trainer.max_iters:
             return
-        if self.history and self.history[-1]["iter"] == trainer.iter:
-            return
         metrics = self.eval_fn(trainer.model)
         trainer.model.train()
         trainer.state["eval"] = metrics
