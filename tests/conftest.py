@@ -1,13 +1,8 @@
 """Shared fixtures: a small synthetic teleconferencing set and a tiny training config for it."""
-import os
-import subprocess
-import sys
-
 import pytest
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOLS = os.path.join(ROOT, "tools")
+from support import tiny_config
 
 
 @pytest.fixture(scope="session")
@@ -20,29 +15,6 @@ def synthetic_root(tmp_path_factory):
     return str(out)
 
 
-def tiny_config(root: str, **changes) -> dict:
-    """PP-HumanSeg-Lite on ``root`` at 96x64, small enough for a few CPU iterations in seconds."""
-    train_tf = [{"type": "Resize", "target_size": [96, 64]}, {"type": "RandomHorizontalFlip"},
-                {"type": "RandomDistort"}, {"type": "Normalize"}]
-    val_tf = [{"type": "Resize", "target_size": [96, 64]}, {"type": "Normalize"}]
-    cfg = {
-        "batch_size": 2, "iters": 4,
-        "train_dataset": {"type": "PPHumanSeg14K", "dataset_root": root, "mode": "train",
-                          "transforms": train_tf},
-        "val_dataset": {"type": "PPHumanSeg14K", "dataset_root": root, "mode": "val",
-                        "transforms": val_tf},
-        "optimizer": {"type": "sgd", "momentum": 0.9, "weight_decay": 0.0005},
-        "lr_scheduler": {"type": "PolynomialDecay", "learning_rate": 0.05, "end_lr": 0,
-                         "power": 0.9},
-        "loss": {"types": [{"type": "MixedLoss", "losses": [{"type": "CrossEntropyLoss"},
-                                                            {"type": "LovaszSoftmaxLoss"}],
-                            "coef": [0.8, 0.2]}], "coef": [1]},
-        "model": {"type": "PPHumanSegLite", "num_classes": 2, "align_corners": False},
-    }
-    cfg.update(changes)
-    return cfg
-
-
 @pytest.fixture
 def tiny_config_file(tmp_path, synthetic_root):
     def write(**changes) -> str:
@@ -50,9 +22,3 @@ def tiny_config_file(tmp_path, synthetic_root):
         path.write_text(yaml.safe_dump(tiny_config(synthetic_root, **changes)))
         return str(path)
     return write
-
-
-def run_tool(tool: str, *args: str, cwd: str | None = None, timeout: int = 300):
-    """Run ``tools/<tool>`` in a fresh interpreter; returns the CompletedProcess."""
-    return subprocess.run([sys.executable, os.path.join(TOOLS, tool), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)

@@ -3,7 +3,7 @@ import numpy as np
 import paddle
 import pytest
 
-from conftest import tiny_config
+from support import tiny_config
 from humanseg.cvlibs.builder import SegBuilder
 from humanseg.cvlibs.checks import check_config
 from humanseg.datasets.loader import build_train_loader

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from conftest import run_tool, tiny_config
+from support import run_tool, tiny_config
 
 
 def assert_user_error(r, *needles):

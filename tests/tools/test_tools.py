@@ -5,7 +5,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from conftest import run_tool
+from support import run_tool
 
 
 def train(tmp_path, config, *extra):

@@ -1,0 +1,36 @@
+"""Helpers shared by test modules (import as `from support import ...`)."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.join(ROOT, "tools")
+
+
+def tiny_config(root: str, **changes) -> dict:
+    """PP-HumanSeg-Lite on ``root`` at 96x64, small enough for a few CPU iterations in seconds."""
+    train_tf = [{"type": "Resize", "target_size": [96, 64]}, {"type": "RandomHorizontalFlip"},
+                {"type": "RandomDistort"}, {"type": "Normalize"}]
+    val_tf = [{"type": "Resize", "target_size": [96, 64]}, {"type": "Normalize"}]
+    cfg = {
+        "batch_size": 2, "iters": 4,
+        "train_dataset": {"type": "PPHumanSeg14K", "dataset_root": root, "mode": "train",
+                          "transforms": train_tf},
+        "val_dataset": {"type": "PPHumanSeg14K", "dataset_root": root, "mode": "val",
+                        "transforms": val_tf},
+        "optimizer": {"type": "sgd", "momentum": 0.9, "weight_decay": 0.0005},
+        "lr_scheduler": {"type": "PolynomialDecay", "learning_rate": 0.05, "end_lr": 0,
+                         "power": 0.9},
+        "loss": {"types": [{"type": "MixedLoss", "losses": [{"type": "CrossEntropyLoss"},
+                                                            {"type": "LovaszSoftmaxLoss"}],
+                            "coef": [0.8, 0.2]}], "coef": [1]},
+        "model": {"type": "PPHumanSegLite", "num_classes": 2, "align_corners": False},
+    }
+    cfg.update(changes)
+    return cfg
+
+
+def run_tool(tool: str, *args: str, cwd: str | None = None, timeout: int = 300):
+    """Run ``tools/<tool>`` in a fresh interpreter; returns the CompletedProcess."""
+    return subprocess.run([sys.executable, os.path.join(TOOLS, tool), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
