@@ -1,4 +1,7 @@
 """Segmentation models; importing this package registers them in ``MODELS``."""
+from humanseg.models.fast_scnn import FastSCNN
+from humanseg.models.fcn import FCN
+from humanseg.models.ocrnet import OCRNet
 from humanseg.models.pphumanseg_lite import PPHumanSegLite
 
-__all__ = ["PPHumanSegLite"]
+__all__ = ["FCN", "FastSCNN", "OCRNet", "PPHumanSegLite"]
