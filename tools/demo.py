@@ -12,7 +12,7 @@ from _bootstrap import ROOT
 import numpy as np
 
 DEFAULT_CONFIG = os.path.join(ROOT, "configs", "pp_humanseg_lite",
-                              "pp_humanseg_lite_synthetic_398x224.yml")
+                              "pp_humanseg_lite_synthetic_256x144.yml")
 DEFAULT_DATA = os.path.join(ROOT, "data", "synthetic_humanseg")
 
 
