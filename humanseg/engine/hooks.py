@@ -67,7 +67,8 @@ class EvalHook:
         self.history.append({"iter": trainer.iter, **metrics})
         logger.info(f"[EVAL] iter={trainer.iter} mIoU={metrics['miou']:.4f} "
                     f"Acc={metrics['acc']:.4f} Kappa={metrics['kappa']:.4f} "
-                    f"Dice={metrics['mdice']:.4f} class_IoU="
+                    f"Dice={metrics['mdice']:.4f} "
+                    f"Conn={metrics.get('connectivity', float('nan')):.4f} class_IoU="
                     f"{[round(v, 4) for v in metrics['class_iou']]}")
         if self.on_result:
             self.on_result(trainer, metrics)

@@ -1,0 +1,158 @@
+"""SC loss benchmark: humanseg (mode 'paper', forward + backward) against PaddleSeg 2.8.0's loss
+(forward only: it has no backward) and against CrossEntropyLoss (forward + backward), in one process.
+
+Scenarios follow /work/shared/reference/scl_reference_timing.py: binary portraits near convergence
+(8x2x224x398, 20 error blobs per image), binary portraits early in training (2x2x224x398, 50%
+speckle), street scenes with noise (2x19x512x1024, 40 rectangles + 200 blobs) and street early
+(1x19x512x1024, 32-pixel random class blocks).
+
+Usage: python bench/bench_scl.py [--quick] [--repeats N] [--no-paddleseg] [--scenarios a,b]
+Prints one row per scenario: seconds (best of the repeats), PaddleSeg / ours speed ratio, ours / CE cost ratio,
+and peak memory (host RSS high-water mark of the process; traced Python-heap peak of our loss).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+import tracemalloc
+
+import cv2
+import numpy as np
+import paddle
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from humanseg.models.losses import CrossEntropyLoss, SemanticConnectivityLoss  # noqa: E402
+
+
+def portrait_gt(n: int, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    gt = np.zeros((n, h, w), np.uint8)
+    for i in range(n):
+        cx, cy = w // 2 + rng.integers(-w // 8, w // 8), h // 3
+        cv2.ellipse(gt[i], (int(cx), int(cy)), (w // 8, h // 6), 0, 0, 360, 1, -1)
+        cv2.rectangle(gt[i], (int(cx - w // 4), int(cy + h // 8)), (int(cx + w // 4), h - 1), 1,
+                      -1)
+    return gt.astype(np.int64)
+
+
+def noisy(gt: np.ndarray, rng: np.random.Generator, blobs: int, ncls: int) -> np.ndarray:
+    pred = gt.astype(np.uint8)
+    n, h, w = gt.shape
+    for i in range(n):
+        for _ in range(blobs):
+            y, x = rng.integers(0, h), rng.integers(0, w)
+            r = int(rng.integers(2, 8))
+            cv2.circle(pred[i], (int(x), int(y)), r, int(rng.integers(0, ncls)), -1)
+    return pred.astype(np.int64)
+
+
+def street_gt(n: int, h: int, w: int, ncls: int, rng: np.random.Generator) -> np.ndarray:
+    gt = np.zeros((n, h, w), np.uint8)
+    for i in range(n):
+        for _ in range(40):
+            x0, y0 = rng.integers(0, w), rng.integers(0, h)
+            cv2.rectangle(gt[i], (int(x0), int(y0)), (int(x0 + rng.integers(20, w // 3)),
+                                                      int(y0 + rng.integers(20, h // 3))),
+                          int(rng.integers(0, ncls)), -1)
+    return gt.astype(np.int64)
+
+
+def blocky(n: int, h: int, w: int, ncls: int, block: int, rng: np.random.Generator) -> np.ndarray:
+    small = rng.integers(0, ncls, (n, h // block, w // block))
+    return np.repeat(np.repeat(small, block, 1), block, 2)
+
+
+def logits_from(pred: np.ndarray, ncls: int) -> np.ndarray:
+    """One-hot x 4, as the reference script; float32 [N, C, H, W]."""
+    return (np.eye(ncls, dtype=np.float32)[pred] * 4.0).transpose(0, 3, 1, 2).copy()
+
+
+def scenarios() -> dict:
+    """name -> (logits, labels), generated exactly as scl_reference_timing.py does."""
+    out = {}
+    rng = np.random.default_rng(0)
+    gt = portrait_gt(8, 224, 398, rng)
+    out["portrait_converged"] = (logits_from(noisy(gt, rng, 20, 2), 2), gt)
+    gt = portrait_gt(2, 224, 398, rng)
+    out["portrait_early"] = (logits_from((rng.random(gt.shape) < 0.5).astype(np.int64), 2), gt)
+    gt = street_gt(2, 512, 1024, 19, rng)
+    out["street_noisy"] = (logits_from(noisy(gt, rng, 200, 19), 19), gt)
+    rng = np.random.default_rng(1)
+    gt = street_gt(1, 512, 1024, 19, rng)
+    out["street_early"] = (logits_from(blocky(1, 512, 1024, 19, 32, rng), 19), gt)
+    return out
+
+
+def time_call(fn, repeats: int) -> float:
+    """Best seconds of ``fn()`` over ``repeats`` runs after one warm-up (the machine is shared,
+    so the minimum is the least noisy estimate of the cost)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def fwd_bwd(loss_fn, logits: paddle.Tensor, labels: paddle.Tensor):
+    def run():
+        loss = loss_fn(logits, labels)
+        loss.backward()
+        logits.clear_gradient()
+    return run
+
+
+def paddleseg_fwd(logits: paddle.Tensor, labels: paddle.Tensor):
+    from paddleseg.models.losses import SemanticConnectivityLoss as PaddleSegSCL
+    loss_fn = PaddleSegSCL()
+    return lambda: loss_fn(logits, labels)
+
+
+def traced_peak_mb(fn) -> float:
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2 ** 20
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 repeat (after a warm-up)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-paddleseg", action="store_true", help="skip PaddleSeg's loss")
+    parser.add_argument("--scenarios", default="", help="comma-separated subset")
+    args = parser.parse_args(argv)
+    paddle.set_device("cpu")
+    repeats = 1 if args.quick else args.repeats
+    wanted = [s for s in args.scenarios.split(",") if s]
+    ours, ce = SemanticConnectivityLoss(), CrossEntropyLoss()
+    head = (f"{'scenario':<20}{'shape':<18}{'PaddleSeg s':>12}{'ours s':>9}{'CE s':>8}"
+            f"{'PS/ours':>9}{'ours/CE':>9}{'ours MB':>9}")
+    print(head)
+    for name, (logits_np, labels_np) in scenarios().items():
+        if wanted and name not in wanted:
+            continue
+        logits = paddle.to_tensor(logits_np, stop_gradient=False)
+        labels = paddle.to_tensor(labels_np)
+        t_ours = time_call(fwd_bwd(ours, logits, labels), repeats)
+        t_ce = time_call(fwd_bwd(ce, logits, labels), repeats)
+        mb = traced_peak_mb(fwd_bwd(ours, logits, labels))
+        if args.no_paddleseg:
+            t_ps, ps_text, ratio = float("nan"), "-", "-"
+        else:
+            # PaddleSeg's loss takes seconds: one timed call after the warm-up is enough.
+            t_ps = time_call(paddleseg_fwd(logits, labels), 1)
+            ps_text, ratio = f"{t_ps:.3f}", f"{t_ps / t_ours:.1f}x"
+        print(f"{name:<20}{'x'.join(map(str, logits_np.shape)):<18}{ps_text:>12}{t_ours:>9.3f}"
+              f"{t_ce:>8.3f}{ratio:>9}{t_ours / t_ce:>8.2f}x{mb:>9.1f}", flush=True)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the process: {rss:.0f} MB (logits of the largest scenario: "
+          f"{2 * 19 * 512 * 1024 * 4 / 2 ** 20:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
