@@ -213,9 +213,9 @@ class SemanticConnectivityLoss(nn.Layer):
         terms = _PaperTerms(comp, s_np, s_label)
         value = paddle.to_tensor(terms.value(), dtype=logits.dtype)
         w_pred, w_label = terms.pixel_weights()
-        surrogate = (s_pred * paddle.to_tensor(w_pred.astype(np.float32))).sum()
+        surrogate = (s_pred * paddle.to_tensor(w_pred, dtype=s_pred.dtype)).sum()
         if s_missed is not None:
-            w = paddle.to_tensor(w_label[where].astype(np.float32))
+            w = paddle.to_tensor(w_label[where], dtype=s_missed.dtype)
             surrogate = surrogate + (s_missed * w).sum()
         # Value from the host, gradient from the surrogate (whose gradient is the exact one).
         return value + (surrogate - surrogate.detach())
