@@ -127,7 +127,7 @@ def _check_ids(name: str, ids: np.ndarray, valid: np.ndarray, num_classes: int,
 
 
 def match_components(pred: np.ndarray, label: np.ndarray, num_classes: int,
-                     ignore_index: int = 255) -> Components:
+                     ignore_index: int = 255, check_pred: bool = True) -> Components:
     """Components of ``pred`` and ``label`` per class (8-connectivity) and their pairs.
 
     Args:
@@ -135,6 +135,7 @@ def match_components(pred: np.ndarray, label: np.ndarray, num_classes: int,
         label: Label class ids, same shape; ``ignore_index`` pixels are excluded.
         num_classes: Number of classes; ids must be in ``[0, num_classes)``.
         ignore_index: Label value to ignore.
+        check_pred: Check the range of ``pred`` too (skipped for an argmax, in range by design).
 
     Raises:
         ValueError: shapes differ, or an id is outside ``[0, num_classes)``.
@@ -148,7 +149,8 @@ def match_components(pred: np.ndarray, label: np.ndarray, num_classes: int,
         raise ValueError(f"num_classes must be below 65535, got {num_classes}")
     valid = label != ignore_index
     _check_ids("label", label, valid, num_classes, ignore_index)
-    _check_ids("pred", pred, np.ones_like(valid), num_classes, ignore_index)
+    if check_pred:
+        _check_ids("pred", pred, np.ones_like(valid), num_classes, ignore_index)
     pred_map = (pred.astype(np.uint16) + 1) * valid
     label_map = (label.astype(np.uint16) + 1) * valid
     pred_id, pred_rep, m = _components(pred_map)
@@ -193,7 +195,7 @@ def connectivity_per_group(comp: Components) -> tuple[np.ndarray, np.ndarray]:
     return conn, present
 
 
-def connectivity(pred: np.ndarray, label: np.ndarray, num_classes: int,
+def compute_connectivity(pred: np.ndarray, label: np.ndarray, num_classes: int,
                  ignore_index: int = 255) -> dict:
     """Connectivity of one batch: per class (mean over images where present) and their mean.
 
@@ -236,5 +238,5 @@ class ConnectivityMetric:
         return {"connectivity": mean, "class_connectivity": per_class.tolist()}
 
 
-__all__ = ["Components", "ConnectivityMetric", "connectivity", "connectivity_per_group",
+__all__ = ["Components", "ConnectivityMetric", "compute_connectivity", "connectivity_per_group",
            "match_components"]

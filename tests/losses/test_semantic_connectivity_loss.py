@@ -7,7 +7,7 @@ import paddle
 import pytest
 
 from humanseg.cvlibs.registry import LOSSES, build
-from humanseg.metrics.connectivity import connectivity
+from humanseg.metrics.connectivity import compute_connectivity as connectivity
 from humanseg.models.losses import MixedLoss, SemanticConnectivityLoss
 
 IGNORE = 255

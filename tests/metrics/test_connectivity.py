@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from humanseg.metrics import ConnectivityMetric, connectivity
+from humanseg.metrics import ConnectivityMetric
+from humanseg.metrics import compute_connectivity as connectivity
 from humanseg.metrics.connectivity import connectivity_per_group, match_components
 
 IGNORE = 255

@@ -55,11 +55,13 @@ class _PaperTerms:
     Args:
         comp: Components and pairs of the batch.
         s_pred: float64 [P], softmax probability of the argmax class at every pixel.
-        s_label_missed: float64 [P], probability of the label class on pixels of label
-            components without a pair (0 elsewhere).
+        missed: Flat indices of the pixels of label components without a pair.
+        s_missed: float64, probability of the label class at those pixels (None if none).
     """
 
-    def __init__(self, comp: Components, s_pred: np.ndarray, s_label_missed: np.ndarray):
+    def __init__(self, comp: Components, s_pred: np.ndarray, missed: np.ndarray,
+                 s_missed: np.ndarray | None):
+        self.missed_pixels = missed
         self.comp = c = comp  # ignore pixels have component id 0, whose entries are dropped
         j, i = c.pair_pred, c.pair_label
         self.area = np.bincount(c.pred_id, s_pred, minlength=len(c.pred_size))      # A_j
@@ -69,7 +71,9 @@ class _PaperTerms:
         self.iou[0] = 0.0
         self.pairs_of_label = np.bincount(i[1:], minlength=len(c.label_size)).astype(float)
         self.pairs_of_pred = np.bincount(j[1:], minlength=len(c.pred_size))
-        q = np.bincount(c.label_id, s_label_missed, minlength=len(c.label_size))   # sum_g s
+        q = np.zeros(len(c.label_size))                                             # sum_g s
+        if s_missed is not None:
+            q = np.bincount(c.label_id[missed], s_missed, minlength=len(c.label_size))
         self.q = q
         paired_r = _div(np.bincount(i[1:], self.iou[1:], minlength=len(c.label_size)),
                         self.pairs_of_label)
@@ -106,8 +110,9 @@ class _PaperTerms:
     def value(self) -> float:
         return float((self.group_losses() * self.group_weights()).sum())
 
-    def pixel_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """``d loss / d s`` per pixel: for the argmax-class probability and the label-class one."""
+    def pixel_weights(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """``d loss / d s``: per pixel for the argmax-class probability, and at the ``missed``
+        pixels (``missed_pixels``) for the label-class probability."""
         c, alpha = self.comp, self.group_weights()
         j, i = c.pair_pred, c.pair_label
         d_num = np.where(self.both, _div(-alpha, self.denominator), 0.0)         # dL/d sum r
@@ -128,8 +133,9 @@ class _PaperTerms:
         w_label += np.where(unpaired & self.missed[g], -_div(alpha, self.v)[g], 0.0)
         w_label[0] = 0.0
         w_inter[0] = 0.0
-        w_pred = w_area[c.pred_id] + w_inter[c.pair_id]
-        return w_pred, w_label[c.label_id]
+        w_pred = w_area.astype(dtype)[c.pred_id]
+        w_pred += w_inter.astype(dtype)[c.pair_id]
+        return w_pred, w_label[c.label_id[self.missed_pixels]].astype(dtype)
 
 
 def _check_labels(labels: paddle.Tensor, logits_shape: list[int]) -> paddle.Tensor:
@@ -195,28 +201,28 @@ class SemanticConnectivityLoss(nn.Layer):
 
     def _paper(self, logits: paddle.Tensor, labels: paddle.Tensor) -> paddle.Tensor:
         n, num_classes, h, w = logits.shape
-        pred = paddle.argmax(logits, axis=1, keepdim=True)
-        ce = F.cross_entropy(logits, pred, axis=1, reduction="none")  # -log s_pred, [N,1,H,W]
+        pred = paddle.argmax(logits, axis=1)
+        # -log s_pred; the fused kernel over a channels-last view is the cheapest dense pass
+        ce = F.cross_entropy(paddle.transpose(logits, [0, 2, 3, 1]), pred.unsqueeze(-1),
+                             axis=-1, reduction="none")
         s_pred = paddle.exp(-ce).reshape([-1])
         pred_np, label_np = pred.numpy().reshape(n, h, w), labels.numpy()
-        comp = match_components(pred_np, label_np, num_classes, self.ignore_index)
-        missed = comp.label_id > 0
-        missed[missed] = np.bincount(comp.pair_label[1:], minlength=len(comp.label_size))[
-            comp.label_id[missed]] == 0
-        s_np = s_pred.numpy()
-        s_label = np.zeros_like(s_np)
-        where = np.flatnonzero(missed)
+        comp = match_components(pred_np, label_np, num_classes, self.ignore_index,
+                                check_pred=False)
+        unpaired = np.bincount(comp.pair_label[1:], minlength=len(comp.label_size)) == 0
+        unpaired[0] = False
+        where = np.flatnonzero(unpaired[comp.label_id])  # pixels of missed label components
         s_missed = None
         if where.size:
             s_missed = self._label_probability(logits, ce, pred_np, label_np, where)
-            s_label[where] = s_missed.numpy()
-        terms = _PaperTerms(comp, s_np, s_label)
+        terms = _PaperTerms(comp, s_pred.numpy().astype(np.float64), where,
+                            None if s_missed is None else s_missed.numpy().astype(np.float64))
         value = paddle.to_tensor(terms.value(), dtype=logits.dtype)
-        w_pred, w_label = terms.pixel_weights()
-        surrogate = (s_pred * paddle.to_tensor(w_pred, dtype=s_pred.dtype)).sum()
+        w_pred, w_missed = terms.pixel_weights(np.float64 if s_pred.dtype == paddle.float64
+                                               else np.float32)
+        surrogate = (s_pred * paddle.to_tensor(w_pred)).sum()
         if s_missed is not None:
-            w = paddle.to_tensor(w_label[where], dtype=s_missed.dtype)
-            surrogate = surrogate + (s_missed * w).sum()
+            surrogate = surrogate + (s_missed * paddle.to_tensor(w_missed)).sum()
         # Value from the host, gradient from the surrogate (whose gradient is the exact one).
         return value + (surrogate - surrogate.detach())
 
