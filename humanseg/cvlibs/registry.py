@@ -69,7 +69,9 @@ class Registry:
 MODELS = Registry("model", ["humanseg.models"])
 BACKBONES = Registry("backbone", ["humanseg.models.backbones"])
 LOSSES = Registry("loss", ["humanseg.models.losses"])
-DATASETS = Registry("dataset", ["humanseg.datasets.dataset", "humanseg.datasets.pp_humanseg14k"])
+DATASETS = Registry("dataset", ["humanseg.datasets.dataset", "humanseg.datasets.pp_humanseg14k",
+                                "humanseg.datasets.cityscapes", "humanseg.datasets.supervisely",
+                                "humanseg.datasets.mixed"])
 TRANSFORMS = Registry("transform", ["humanseg.transforms"])
 OPTIMIZERS = Registry("optimizer", ["humanseg.optimizers"])
 LR_SCHEDULERS = Registry("lr_scheduler", ["humanseg.optimizers"])

@@ -1,4 +1,5 @@
-"""Datasets: the file-list Dataset, PP-HumanSeg14K, the synthetic set generator and loaders.
+"""Datasets: the file-list Dataset, Cityscapes, PP-HumanSeg14K, SUPERVISELY, MixedDataset, the
+synthetic set generators and loaders.
 
 Exports are imported on first use, so the paddle-free generator loads without paddle.
 """
@@ -6,7 +7,11 @@ import importlib
 
 _EXPORTS = {"Dataset": "humanseg.datasets.dataset",
             "PPHumanSeg14K": "humanseg.datasets.pp_humanseg14k",
-            "make_synthetic_humanseg": "humanseg.datasets.synthetic_humanseg"}
+            "Cityscapes": "humanseg.datasets.cityscapes",
+            "SUPERVISELY": "humanseg.datasets.supervisely",
+            "MixedDataset": "humanseg.datasets.mixed",
+            "make_synthetic_humanseg": "humanseg.datasets.synthetic_humanseg",
+            "make_synthetic_cityscapes": "humanseg.datasets.synthetic_cityscapes"}
 
 __all__ = list(_EXPORTS)
 

@@ -1,4 +1,8 @@
-"""The file-list ``Dataset`` (PaddleSeg's ``image label`` lines) with up-front file checks."""
+"""The file-list ``Dataset`` (PaddleSeg's ``image label`` lines) with up-front file checks.
+
+Subclasses (Cityscapes, PPHumanSeg14K, SUPERVISELY) only say where their samples are; the checks,
+loading and the corrupt-sample policy (``on_corrupt``) live here.
+"""
 from __future__ import annotations
 
 import os
@@ -10,8 +14,68 @@ from humanseg.cvlibs.registry import DATASETS
 from humanseg.datasets.io import check_label_values, image_size, read_image, read_label
 from humanseg.errors import ConfigError, DataError
 from humanseg.transforms import Compose
+from humanseg.utils.logger import logger
 
 MODES = ("train", "val", "test")
+ON_CORRUPT = ("stop", "skip")
+
+Entry = tuple[str, "str | None"]
+
+
+def parse_file_list(list_path: str, dataset_root: str, separator: str = " ",
+                    image_only_ok: bool = False) -> tuple[list[Entry], list[str], list[str]]:
+    """Read ``image label`` lines into absolute path pairs, without raising on bad lines.
+
+    Args:
+        list_path: The file list.
+        dataset_root: Folder the paths in the list are relative to.
+        separator: Field separator.
+        image_only_ok: Accept lines holding only an image (test mode).
+
+    Returns:
+        ``(entries, where, bad_lines)``: one ``(image, label or None)`` per good line, its
+        ``list:line`` location, and one message per malformed line (``list:line: ...``).
+    """
+    entries, where, bad = [], [], []
+    with open(list_path, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            parts = line.split(separator)
+            if len(parts) != 2 and not (image_only_ok and len(parts) == 1):
+                bad.append(f"{list_path}:{line_no}: expected 'image_path{separator}label_path', "
+                           f"got '{line}'")
+                continue
+            paths = [os.path.join(dataset_root, p) for p in parts]
+            entries.append((paths[0], paths[1] if len(paths) == 2 else None))
+            where.append(f"{list_path}:{line_no}")
+    return entries, where, bad
+
+
+def missing_files(entries: list[Entry], where: list[str] | None = None) -> list[str]:
+    """Paths named by ``entries`` that do not exist, each prefixed by its ``where`` location."""
+    return [f"{where[i]}: {p}" if where else p for i, pair in enumerate(entries) for p in pair
+            if p is not None and not os.path.isfile(p)]
+
+
+def pair_problem(image_path: str, label_path: str | None) -> str | None:
+    """Header-only check of one pair: None when both are readable images of one size."""
+    try:
+        size = image_size(image_path)
+        if label_path is None:
+            return None
+        label_size = image_size(label_path)
+    except DataError as e:
+        return str(e)
+    if label_size != size:
+        return _mismatch_message(image_path, size, label_path, label_size)
+    return None
+
+
+def _listing(lines: list[str], limit: int = 10) -> str:
+    more = f"\n  ... and {len(lines) - limit} more" if len(lines) > limit else ""
+    return "\n  " + "\n  ".join(lines[:limit]) + more
 
 
 @DATASETS.register(aliases=("SegDataset",))
@@ -33,6 +97,9 @@ class Dataset(paddle.io.Dataset):
         separator: Field separator in the lists (default one space).
         ignore_index: Label value excluded from losses and metrics.
         edge: Accepted for PaddleSeg compatibility; edge maps are not produced yet.
+        on_corrupt: 'stop' (default): an unreadable or inconsistent sample stops with a message
+            naming the file. 'skip': such samples are dropped when found up front, or replaced
+            by the next good sample when found while loading, and counted in the log.
     """
 
     NUM_CLASSES: int | None = None
@@ -42,8 +109,28 @@ class Dataset(paddle.io.Dataset):
     def __init__(self, mode: str, dataset_root: str, transforms: list, num_classes: int | None = None,
                  img_channels: int = 3, train_path: str | None = None, val_path: str | None = None,
                  test_path: str | None = None, separator: str = " ", ignore_index: int = 255,
-                 edge: bool = False):
-        mode = mode.lower()
+                 edge: bool = False, on_corrupt: str = "stop"):
+        self._setup(mode, dataset_root, transforms, num_classes, img_channels, ignore_index, edge,
+                    on_corrupt)
+        list_path = {"train": train_path, "val": val_path, "test": test_path}[self.mode] or \
+            self.DEFAULT_LISTS.get(self.mode)
+        if list_path is None:
+            raise ConfigError(f"{type(self).__name__}: {self.mode}_path is required in "
+                              f"{self.mode} mode.")
+        list_path = self._resolve_list(list_path)
+        entries, where, bad = parse_file_list(list_path, dataset_root, separator,
+                                       image_only_ok=self.mode == "test")
+        if bad:
+            raise DataError(f"{bad[0]}. Paths with spaces need another separator (the "
+                            f"dataset's `separator` key).")
+        self.file_list = self._checked(entries, list_path, where)
+        self._probe_labels()
+
+    # ------------------------------------------------------------------ set-up and checks
+    def _setup(self, mode: str, dataset_root: str, transforms, num_classes: int | None,
+               img_channels: int, ignore_index: int, edge: bool, on_corrupt: str) -> None:
+        """Validate and store the arguments every dataset shares."""
+        mode = str(mode).lower()
         if mode not in MODES:
             raise ConfigError(f"dataset mode must be one of {MODES}, got '{mode}'.")
         num_classes = num_classes if num_classes is not None else self.NUM_CLASSES
@@ -51,6 +138,8 @@ class Dataset(paddle.io.Dataset):
             raise ConfigError(f"{type(self).__name__}: num_classes is required.")
         if img_channels not in (1, 3):
             raise ConfigError(f"img_channels must be 1 or 3, got {img_channels}.")
+        if on_corrupt not in ON_CORRUPT:
+            raise ConfigError(f"on_corrupt must be one of {ON_CORRUPT}, got '{on_corrupt}'.")
         if not os.path.isdir(dataset_root):
             raise DataError(f"dataset_root not found: {dataset_root}. Set dataset_root to the "
                             f"dataset folder (see data/README.md).")
@@ -60,14 +149,10 @@ class Dataset(paddle.io.Dataset):
         self.ignore_index = ignore_index
         self.img_channels = img_channels
         self.edge = edge
+        self.on_corrupt = on_corrupt
         self.transforms = transforms if isinstance(transforms, Compose) else \
             Compose(list(transforms or []), img_channels=img_channels)
-        list_path = {"train": train_path, "val": val_path, "test": test_path}[mode] or \
-            self.DEFAULT_LISTS.get(mode)
-        if list_path is None:
-            raise ConfigError(f"{type(self).__name__}: {mode}_path is required in {mode} mode.")
-        self.file_list = self._read_file_list(self._resolve_list(list_path), separator)
-        self._probe_labels()
+        self._bad_indices: set[int] = set()
 
     def _resolve_list(self, list_path: str) -> str:
         for candidate in (list_path, os.path.join(self.dataset_root, list_path)):
@@ -76,38 +161,34 @@ class Dataset(paddle.io.Dataset):
         raise DataError(f"{self.mode} file list not found: {list_path} (also looked in "
                         f"{self.dataset_root}). Set {self.mode}_path to an existing file.")
 
-    def _read_file_list(self, list_path: str, separator: str) -> list[tuple[str, str | None]]:
-        entries, missing = [], []
-        with open(list_path, encoding="utf-8") as f:
-            for line_no, line in enumerate(f, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                parts = line.split(separator)
-                if len(parts) != 2 and not (self.mode == "test" and len(parts) == 1):
-                    raise DataError(f"{list_path}:{line_no}: expected 'image_path{separator}"
-                                    f"label_path', got '{line}'. Paths with spaces need another "
-                                    f"separator (the dataset's `separator` key).")
-                paths = [os.path.join(self.dataset_root, p) for p in parts]
-                missing += [f"{list_path}:{line_no}: {p}" for p in paths if not os.path.isfile(p)]
-                entries.append((paths[0], paths[1] if len(paths) == 2 else None))
-        if missing:
-            shown = "\n  ".join(missing[:10])
-            more = f"\n  ... and {len(missing) - 10} more" if len(missing) > 10 else ""
-            raise DataError(f"{len(missing)} file(s) named in {list_path} do not exist:\n  "
-                            f"{shown}{more}\nFix the list or dataset_root ({self.dataset_root}).")
+    def _checked(self, entries: list[Entry], source: str,
+                 where: list[str] | None = None) -> list[Entry]:
+        """Entries whose files exist and agree in size (headers only); the rest stop or skip."""
         if not entries:
-            raise DataError(f"{list_path} lists no samples.")
+            raise DataError(f"{source} lists no samples.")
+        missing = missing_files(entries, where)
+        if missing:
+            raise DataError(f"{len(missing)} file(s) named in {source} do not exist:"
+                            f"{_listing(missing)}\nFix the list or dataset_root "
+                            f"({self.dataset_root}).")
+        kept, skipped = [], []
         for image_path, label_path in entries:
-            self._check_pair(image_path, label_path)
-        return entries
+            problem = pair_problem(image_path, label_path)
+            if problem is None:
+                kept.append((image_path, label_path))
+            elif self.on_corrupt == "stop":
+                raise DataError(problem)
+            else:
+                skipped.append(problem)
+        self._log_dropped(skipped, source)
+        if not kept:
+            raise DataError(f"every sample in {source} is unreadable or inconsistent.")
+        return kept
 
-    @staticmethod
-    def _check_pair(image_path: str, label_path: str | None) -> None:
-        """Header-only check that both files are images of the same size (cheap, up front)."""
-        size = image_size(image_path)
-        if label_path is not None and image_size(label_path) != size:
-            _mismatch(image_path, size, label_path, image_size(label_path))
+    def _log_dropped(self, problems: list[str], source: str) -> None:
+        if problems:
+            logger.warning(f"on_corrupt=skip: dropped {len(problems)} of the samples in {source}:"
+                           f"{_listing(problems, 5)}")
 
     def _probe_labels(self, count: int = 8) -> None:
         """Read a few labels spread over the list: out-of-range values, and the 0/255 mask trap
@@ -118,17 +199,29 @@ class Dataset(paddle.io.Dataset):
         picks = [labelled[i] for i in np.linspace(0, len(labelled) - 1, min(count, len(labelled))
                                                   ).astype(int)]
         seen: set[int] = set()
+        dropped = []
         for path in picks:
-            label = read_label(path)
-            check_label_values(label, self.num_classes, self.ignore_index, path)
+            try:
+                label = read_label(path)
+                check_label_values(label, self.num_classes, self.ignore_index, path)
+            except DataError as e:
+                if self.on_corrupt == "stop":
+                    raise
+                dropped.append(str(e))
+                self.file_list = [pair for pair in self.file_list if pair[1] != path]
+                continue
             seen.update(np.unique(label).tolist())
+        self._log_dropped(dropped, "the label probe")
+        if not self.file_list:
+            raise DataError("every probed label is unreadable or out of range.")
         if self.ignore_index in seen and not seen - {0, self.ignore_index}:
             raise DataError(
                 f"the labels hold only 0 and {self.ignore_index} (the ignore_index), e.g. "
                 f"{picks[0]}: 0/{self.ignore_index} binary masks would train on background "
                 f"alone. Remap {self.ignore_index} -> 1 (masks must hold class indices 0..."
-                f"{self.num_classes - 1}).")
+                f"{self.num_classes - 1}), e.g. with tools/data/validate_dataset.py --fix-to DIR.")
 
+    # ------------------------------------------------------------------ loading
     def __len__(self) -> int:
         return len(self.file_list)
 
@@ -140,13 +233,38 @@ class Dataset(paddle.io.Dataset):
         if label_path is not None:
             label = read_label(label_path)
             if label.shape != data["img"].shape[:2]:
-                _mismatch(image_path, data["img"].shape[1::-1], label_path, label.shape[::-1])
+                raise DataError(_mismatch_message(image_path, data["img"].shape[1::-1],
+                                                  label_path, label.shape[::-1]))
             check_label_values(label, self.num_classes, self.ignore_index, label_path)
             data["label"] = label
         return data
 
+    def load_or_replace(self, idx: int) -> dict:
+        """``load(idx)``; with ``on_corrupt='skip'`` a bad sample is replaced by the next good one
+        (idx+1, idx+2, ... wrapping), the same one every time, and counted in the log."""
+        if self.on_corrupt == "stop":
+            return self.load(idx)
+        n = len(self)
+        for step in range(n):
+            j = (idx + step) % n
+            if j in self._bad_indices:
+                continue
+            try:
+                return self.load(j)
+            except DataError as e:
+                self._bad_indices.add(j)
+                logger.warning(f"on_corrupt=skip: skipping sample {j} ({e}); "
+                               f"{len(self._bad_indices)} sample(s) skipped so far in this "
+                               f"process.")
+        raise DataError(f"every sample of the {self.mode} dataset is unreadable or inconsistent.")
+
+    @property
+    def skipped_count(self) -> int:
+        """Samples found bad while loading in this process (on_corrupt='skip')."""
+        return len(self._bad_indices)
+
     def __getitem__(self, idx: int) -> dict:
-        data = self.load(idx)
+        data = self.load_or_replace(idx)
         if self.mode == "train" and "label" in data:
             data["gt_fields"].append("label")
         data = self.transforms(data)
@@ -155,7 +273,6 @@ class Dataset(paddle.io.Dataset):
         return data
 
 
-def _mismatch(image_path: str, image_wh, label_path: str, label_wh) -> None:
-    raise DataError(f"label {label_path} is {label_wh[0]}x{label_wh[1]} but its image "
-                    f"{image_path} is {image_wh[0]}x{image_wh[1]} (WxH); they must be the same "
-                    f"size.")
+def _mismatch_message(image_path: str, image_wh, label_path: str, label_wh) -> str:
+    return (f"label {label_path} is {label_wh[0]}x{label_wh[1]} but its image {image_path} is "
+            f"{image_wh[0]}x{image_wh[1]} (WxH); they must be the same size.")

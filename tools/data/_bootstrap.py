@@ -1,0 +1,7 @@
+"""Lets the data tools run from a source checkout without installation, from any directory."""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
