@@ -16,7 +16,8 @@ USER_ERROR_EXIT = 2
 
 
 def run_tool(main):
-    """Decorate a tool's ``main``: a HumanSegError prints ``error: <message>`` and exits 2."""
+    """Decorate a tool's ``main``: a HumanSegError prints ``error: <message>`` and exits 2;
+    an interruption (Ctrl-C, or SIGTERM during training) exits 128 + the signal number."""
 
     @functools.wraps(main)
     def wrapper(argv=None):
@@ -25,9 +26,9 @@ def run_tool(main):
         except HumanSegError as e:
             print(f"error: {e}", file=sys.stderr)
             sys.exit(USER_ERROR_EXIT)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            sys.exit(130)
+        except KeyboardInterrupt as e:
+            print(f"interrupted: {e}" if str(e) else "interrupted", file=sys.stderr)
+            sys.exit(128 + int(getattr(e, "signum", 2)))
 
     return wrapper
 

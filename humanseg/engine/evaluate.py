@@ -10,11 +10,17 @@ from tqdm import tqdm
 from humanseg.datasets.loader import build_eval_loader
 from humanseg.engine.infer import inference
 from humanseg.metrics import ConnectivityMetric, IoUMetric
+from humanseg.utils.dist import DistEnv, all_reduce_attrs
 from humanseg.utils.logger import logger
 
 
-def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bool = True) -> dict:
+def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bool = True,
+             dist: DistEnv | None = None) -> dict:
     """Evaluate ``model`` on ``dataset`` (mode 'val': labels at original size).
+
+    With ``dist`` of more than one rank, each rank evaluates every ``world_size``-th image and the
+    metric accumulators (confusion matrix, connectivity sums) are summed over the ranks, so every
+    rank returns the metrics of the whole dataset.
 
     Returns:
         dict with miou, class_iou, class_precision, class_recall, mdice, class_dice, acc, kappa,
@@ -25,7 +31,10 @@ def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bo
     model.eval()
     metric = IoUMetric(dataset.num_classes, dataset.ignore_index)
     conn = ConnectivityMetric(dataset.num_classes, dataset.ignore_index)
-    loader = build_eval_loader(dataset, num_workers)
+    dist = dist or DistEnv()
+    shard = dataset if not dist.distributed else paddle.io.Subset(
+        dataset, list(range(dist.rank, len(dataset), dist.world_size)))
+    loader = build_eval_loader(shard, num_workers)
     start = time.time()
     with paddle.no_grad():
         for batch in tqdm(loader, desc="eval", unit="img", disable=not progress, leave=False):
@@ -36,6 +45,7 @@ def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bo
             conn.update(pred, label.reshape(pred.shape))
     if was_training:
         model.train()
+    all_reduce_attrs([metric, conn], dist)
     result = metric.compute()
     result.update(conn.compute())
     result.update(num_images=len(dataset), seconds=round(time.time() - start, 3))

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import sys
 import time
 from collections import defaultdict
 
-from humanseg.utils.checkpoint import prune_checkpoints, save_best_model, save_checkpoint
+import paddle
+
+from humanseg.utils.checkpoint import (prune_checkpoints, remove_stale_temporaries,
+                                       save_best_model, save_checkpoint)
 from humanseg.utils.logger import logger
 
 
@@ -15,32 +20,60 @@ def _hms(seconds: float) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def memory_text() -> str:
+    """``max_mem=`` (GPU, allocated by Paddle) or ``peak_rss=`` (CPU, the process), in MB."""
+    if paddle.device.is_compiled_with_cuda() and paddle.device.get_device().startswith("gpu"):
+        return f"max_mem={paddle.device.cuda.max_memory_allocated() / 2 ** 20:.0f}MB"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
+    return f"peak_rss={peak / (2 ** 20 if sys.platform == 'darwin' else 2 ** 10):.0f}MB"
+
+
 class LoggerHook:
-    """Every ``log_iters`` iterations: losses (averaged), lr, batch/reader cost, ips and ETA."""
+    """Every ``log_iters`` iterations: losses (averaged), lr, batch/reader cost, ips, ETA and memory.
+
+    The averages are also left in ``trainer.state['train_log']`` for other writers (VisualDL).
+    Steps skipped for a non-finite loss are left out of the averages and counted.
+    """
 
     def __init__(self, log_iters: int = 10):
         self.log_iters = max(int(log_iters), 1)
         self._sums: dict = defaultdict(float)
         self._count = 0
 
-    def after_step(self, trainer) -> None:
-        s = trainer.state
-        for key in ("loss", "batch_cost", "reader_cost"):
+    def _accumulate(self, s: dict) -> None:
+        for key in ("batch_cost", "reader_cost"):
             self._sums[key] += s[key]
+        if s.get("skipped"):
+            return
+        self._sums["loss"] += s["loss"]
         for name, value in s["terms"].items():
             self._sums["term:" + name] += value
         self._count += 1
+
+    def after_step(self, trainer) -> None:
+        s = trainer.state
+        self._accumulate(s)
+        self._sums["steps"] += 1
         if trainer.iter % self.log_iters and trainer.iter != trainer.max_iters:
             return
-        avg = {k: v / self._count for k, v in self._sums.items()}
-        terms = " ".join(f"{k[5:]}={v:.4f}" for k, v in avg.items() if k.startswith("term:"))
+        steps = self._sums.pop("steps")
+        avg = {k: v / (steps if k.endswith("_cost") else max(self._count, 1))
+               for k, v in self._sums.items()}
+        avg.setdefault("loss", float("nan"))
+        terms = {k[5:]: v for k, v in avg.items() if k.startswith("term:")}
+        trainer.state["train_log"] = {"iter": trainer.iter, "loss": avg["loss"], "terms": terms,
+                                      "lr": s["lr"], "batch_cost": avg["batch_cost"],
+                                      "reader_cost": avg["reader_cost"]}
+        terms_text = " ".join(f"{k}={v:.4f}" for k, v in terms.items())
+        skipped = f" nan_skips={trainer.nan_skips}" if trainer.nan_skips else ""
         eta = avg["batch_cost"] * (trainer.max_iters - trainer.iter)
+        global_batch = trainer.batch_size * trainer.dist.world_size
         logger.info(
             f"[TRAIN] epoch={trainer.epoch + 1} iter={trainer.iter}/{trainer.max_iters} "
-            f"loss={avg['loss']:.4f} [{terms}] lr={s['lr']:.6f} "
+            f"loss={avg['loss']:.4f} [{terms_text}] lr={s['lr']:.6f} "
             f"batch_cost={avg['batch_cost']:.4f}s reader_cost={avg['reader_cost']:.5f}s "
-            f"ips={trainer.batch_size / max(avg['batch_cost'], 1e-9):.2f} samples/s "
-            f"ETA {_hms(eta)}")
+            f"ips={global_batch / max(avg['batch_cost'], 1e-9):.2f} samples/s "
+            f"{memory_text()}{skipped} ETA {_hms(eta)}")
         self._sums.clear()
         self._count = 0
 
@@ -75,18 +108,44 @@ class EvalHook:
 
 
 class CheckpointHook:
-    """Save ``iter_N/`` every ``interval`` iterations and at the end; keep the newest ``keep_max``."""
+    """Save ``iter_N/`` every ``interval`` iterations, at the end and on interruption; keep the
+    newest ``keep_max``. Sets ``trainer.last_checkpoint``.
 
-    def __init__(self, save_dir: str, interval: int, keep_max: int = 5):
+    Args:
+        save_dir: Output folder.
+        interval: Iterations between checkpoints.
+        keep_max: Newest checkpoints kept (0 or less: all).
+        enabled: Write files (False on ranks other than 0, which only track the path).
+    """
+
+    def __init__(self, save_dir: str, interval: int, keep_max: int = 5, enabled: bool = True):
         self.save_dir, self.interval, self.keep_max = save_dir, max(int(interval), 1), keep_max
+        self.enabled = enabled
+        self.saved_iter = -1
+
+    def before_train(self, trainer) -> None:
+        if self.enabled:
+            remove_stale_temporaries(self.save_dir)
+        self.saved_iter = trainer.iter
+
+    def save(self, trainer) -> None:
+        path = os.path.join(self.save_dir, f"iter_{trainer.iter}")
+        if self.enabled:
+            path = save_checkpoint(self.save_dir, trainer.iter, trainer.model, trainer.optimizer,
+                                   trainer.train_state())
+            prune_checkpoints(self.save_dir, self.keep_max)
+            logger.info(f"[CKPT] saved {path}")
+        self.saved_iter = trainer.iter
+        trainer.last_checkpoint = path
 
     def after_step(self, trainer) -> None:
         if trainer.iter % self.interval and trainer.iter != trainer.max_iters:
             return
-        path = save_checkpoint(self.save_dir, trainer.iter, trainer.model, trainer.optimizer,
-                               trainer.train_state())
-        prune_checkpoints(self.save_dir, self.keep_max)
-        logger.info(f"[CKPT] saved {path}")
+        self.save(trainer)
+
+    def on_interrupt(self, trainer) -> None:
+        if self.saved_iter != trainer.iter:
+            self.save(trainer)
 
 
 class BestModelSaver:

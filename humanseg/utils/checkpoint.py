@@ -16,6 +16,7 @@ MODEL_FILE = "model.pdparams"
 OPTIMIZER_FILE = "model.pdopt"
 STATE_FILE = "train_state.pdstates"
 _ITER_DIR = re.compile(r"^iter_(\d+)$")
+_TEMP_DIR = re.compile(r"^\..+\.tmp-(\d+)(\.old)?$")
 
 
 def _fsync_path(path: str) -> None:
@@ -106,6 +107,43 @@ def list_checkpoints(save_dir: str) -> list[tuple[int, str]]:
                      (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)):
             found.append((int(m.group(1)), path))
     return sorted(found)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(save_dir: str) -> list[str]:
+    """Clean up after a save that was killed; return the temporary paths handled.
+
+    A temporary folder whose writer is gone is deleted, except when the kill fell between the two
+    renames of ``write_dir_atomically`` (the final folder is missing and ``.old`` exists): then the
+    new folder, complete by then, is moved into place.
+    """
+    if not os.path.isdir(save_dir):
+        return []
+    handled = []
+    for name in sorted(os.listdir(save_dir), key=lambda n: (not n.endswith(".old"), n)):
+        m = _TEMP_DIR.match(name)
+        path = os.path.join(save_dir, name)
+        if not m or int(m.group(1)) == os.getpid() or _pid_alive(int(m.group(1))):
+            continue
+        if not os.path.exists(path):  # moved into place below
+            continue
+        if m.group(2):
+            final = os.path.join(save_dir, name[1:name.rindex(".tmp-")])
+            new = path[:-len(".old")]
+            if not os.path.exists(final):
+                os.rename(new if os.path.isdir(new) else path, final)
+        shutil.rmtree(path, ignore_errors=True)
+        handled.append(path)
+    return handled
 
 
 def prune_checkpoints(save_dir: str, keep_max: int) -> None:

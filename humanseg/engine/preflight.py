@@ -1,0 +1,111 @@
+"""Checks before the first training step, so a config mistake costs seconds, not a queue slot.
+
+``dry_check`` runs the model and the loss once on one training sample (no gradients) and then
+restores what that touched (BatchNorm statistics, RNG states), so the run that follows is the
+same as without it.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, Callable
+
+import numpy as np
+import paddle
+
+from humanseg.errors import ConfigError
+
+
+def _snapshot(model: paddle.nn.Layer) -> tuple[dict, tuple]:
+    buffers = {n: b.numpy().copy() for n, b in model.named_buffers() if b is not None}
+    rng = (random.getstate(), np.random.get_state(), paddle.get_rng_state())
+    return buffers, rng
+
+
+def _restore(model: paddle.nn.Layer, snapshot: tuple[dict, tuple]) -> None:
+    buffers, (py_state, np_state, pd_state) = snapshot
+    for name, b in model.named_buffers():
+        if name in buffers:
+            b.set_value(buffers[name])
+    random.setstate(py_state)
+    np.random.set_state(np_state)
+    paddle.set_rng_state(pd_state)
+
+
+def _check_channels(logits: list, num_classes: int | None) -> None:
+    if num_classes is None:
+        return
+    for i, out in enumerate(logits):
+        if out.shape[1] != num_classes:
+            raise ConfigError(
+                f"model output {i} has {out.shape[1]} channels but the datasets have num_classes="
+                f"{num_classes}; set model.num_classes: {num_classes} (or fix the head).")
+
+
+def dry_check(model: paddle.nn.Layer, loss_fn: Callable, dataset: Any,
+              num_classes: int | None = None) -> list[str]:
+    """Forward two copies of ``dataset[0]`` in training mode and evaluate the loss on them.
+
+    Catches before the first step: a model whose number of outputs differs from
+    ``loss.types``/``loss.coef`` and outputs whose channels differ from ``num_classes``.
+
+    Args:
+        model: The model in training mode (as the trainer calls it).
+        loss_fn: ``SegLoss`` (checks the output count, raises ConfigError).
+        dataset: The training dataset.
+        num_classes: Classes the datasets declare.
+
+    Returns:
+        The loss term names.
+
+    Raises:
+        ConfigError: naming the key and the fix.
+    """
+    snapshot = _snapshot(model)
+    was_training = model.training
+    try:
+        sample = dataset[0]
+        img = paddle.to_tensor(np.stack([sample["img"]] * 2))
+        label = paddle.to_tensor(np.stack([sample["label"]] * 2))
+        model.train()
+        with paddle.no_grad():
+            logits = model(img)
+            if isinstance(logits, paddle.Tensor):
+                logits = [logits]
+            _check_channels(list(logits), num_classes)
+            _, terms = loss_fn(logits, label)
+        return list(terms)
+    finally:
+        _restore(model, snapshot)
+        if not was_training:
+            model.eval()
+
+
+def url_keys(node: Any, where: str = "model") -> list[str]:
+    """Config keys under ``node`` named ``pretrained`` whose value is a URL."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{where}.{key}"
+            if key == "pretrained" and isinstance(value, str) and "://" in value:
+                found.append(path)
+            found += url_keys(value, path)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += url_keys(value, f"{where}[{i}]")
+    return found
+
+
+def build_model_with_hint(builder) -> paddle.nn.Layer:
+    """``builder.model``; a failed ``pretrained`` download names the key and the two ways out."""
+    try:
+        return builder.model
+    except ConfigError as e:
+        keys = url_keys(builder.cfg.get("model"))
+        if not keys or "download" not in str(e):
+            raise
+        key = keys[0]
+        raise ConfigError(
+            f"{e}\n{', '.join(keys)}: the pretrained weights could not be downloaded. Download "
+            f"them elsewhere and point the key at the local file (--opts {key}=/path/to/"
+            f"model.pdparams), or set it to null (--opts {key}=null) to start from random "
+            f"weights.") from e

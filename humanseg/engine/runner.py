@@ -1,0 +1,165 @@
+"""Everything tools/train.py does between parsing its arguments and ``trainer.train()``:
+ranks and logging, the run's record in the save dir, checks before the first step, the hooks,
+mixed precision, data parallelism and resume."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+
+from humanseg.cvlibs.builder import SegBuilder
+from humanseg.datasets.loader import build_train_loader
+from humanseg.engine.amp import Precision
+from humanseg.engine.evaluate import evaluate
+from humanseg.engine.hooks import BestModelSaver, CheckpointHook, EvalHook, LoggerHook, TimerHook
+from humanseg.engine.preflight import build_model_with_hint, dry_check
+from humanseg.engine.trainer import Trainer, check_nan_policy
+from humanseg.utils.checkpoint import load_checkpoint, resolve_resume
+from humanseg.utils.dist import (DistEnv, gather_objects, params_digest, resolve_sync_bn,
+                                 wrap_model)
+from humanseg.utils.env import env_info
+from humanseg.utils.logger import logger, setup_logging
+
+
+@dataclass
+class TrainOptions:
+    """The command-line choices of tools/train.py that are not config keys."""
+
+    save_dir: str
+    seed: int = 0
+    log_iters: int = 10
+    save_interval: int | None = None
+    keep_checkpoint_max: int = 5
+    resume_model: str | None = None
+    num_workers: int = 0
+    do_eval: bool = False
+    use_vdl: bool = False
+    precision: str = "fp32"
+    amp_level: str = "O1"
+    device: str = "cpu"
+
+
+def setup_rank_logging(save_dir: str, dist: DistEnv) -> None:
+    """Rank 0 logs to stdout and ``<save_dir>/train.log``; other ranks only warnings."""
+    if dist.is_main:
+        setup_logging(os.path.join(save_dir, "train.log"))
+    else:
+        setup_logging(None, logging.WARNING)
+
+
+def record_run(save_dir: str, config_path: str, config_text: str, dist: DistEnv) -> None:
+    """Rank 0: save the resolved config and the environment, and log both."""
+    if not dist.is_main:
+        return
+    info = {**env_info(), "world_size": dist.world_size}
+    with open(os.path.join(save_dir, "config.yml"), "w", encoding="utf-8") as f:
+        f.write(config_text)
+    with open(os.path.join(save_dir, "env.json"), "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2)
+    logger.info("environment: " + json.dumps(info))
+    logger.info(f"config ({os.path.abspath(config_path)}):\n{config_text}")
+
+
+def chain(*callbacks):
+    """One ``on_result(trainer, metrics)`` calling each non-None callback in turn."""
+    callbacks = [c for c in callbacks if c is not None]
+
+    def call(trainer, metrics: dict) -> None:
+        for callback in callbacks:
+            callback(trainer, metrics)
+
+    return call if callbacks else None
+
+
+class ParamSyncCheck:
+    """After training with several ranks: compare the trainable parameters' digests."""
+
+    def __init__(self, dist: DistEnv):
+        self.dist = dist
+
+    def after_train(self, trainer) -> None:
+        digests = gather_objects(params_digest(trainer.model), self.dist)
+        if len(set(digests)) == 1:
+            logger.info(f"[DIST] trainable parameters identical on all {len(digests)} ranks "
+                        f"(sha256 {digests[0][:16]})")
+        else:
+            logger.warning(f"[DIST] trainable parameters differ between ranks: {digests}")
+
+
+def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset) -> list:
+    """Logger, VisualDL, evaluation + best model, checkpoints, timer; writers on rank 0 only."""
+    interval = opts.save_interval
+    hooks: list = [LoggerHook(opts.log_iters)]
+    vdl = None
+    if opts.use_vdl and dist.is_main:
+        from humanseg.engine.vdl import VisualDLHook
+        vdl = VisualDLHook(os.path.join(opts.save_dir, "vdl_log"), val_dataset)
+        hooks.append(vdl)
+    if val_dataset is not None:
+        best = BestModelSaver(opts.save_dir, config_text) if dist.is_main else None
+        eval_fn = lambda m: evaluate(m, val_dataset, opts.num_workers,  # noqa: E731
+                                     progress=dist.is_main, dist=dist)
+        hooks.append(EvalHook(eval_fn, interval,
+                              on_result=chain(best, vdl.on_eval if vdl else None)))
+    hooks.append(CheckpointHook(opts.save_dir, interval, opts.keep_checkpoint_max,
+                                enabled=dist.is_main))
+    if dist.is_main:
+        hooks.append(TimerHook(opts.save_dir))
+    if dist.distributed:
+        hooks.append(ParamSyncCheck(dist))
+    return hooks
+
+
+def _resume(trainer: Trainer, opts: TrainOptions) -> None:
+    path = resolve_resume(opts.resume_model, opts.save_dir)
+    if path is None:
+        logger.info(f"--resume_model auto: no checkpoint in {opts.save_dir}; starting fresh")
+        return
+    trainer.load_train_state(load_checkpoint(path, trainer.model, trainer.optimizer))
+    trainer.last_checkpoint = path
+    logger.info(f"resumed from {path} at iteration {trainer.iter}")
+
+
+def _log_scale(cfg: dict, dist: DistEnv) -> None:
+    per_rank = cfg["batch_size"]
+    lr = (cfg.get("lr_scheduler") or {}).get("learning_rate")
+    logger.info(f"data parallel: {dist.world_size} rank(s); batch_size {per_rank} per rank, "
+                f"effective batch size {per_rank * dist.world_size} "
+                f"({per_rank} x {dist.world_size})")
+    logger.info(f"lr scaling: none; learning_rate {lr} applies to the effective batch of "
+                f"{per_rank * dist.world_size} (linear scaling rule: if you change the effective "
+                f"batch by a factor k, multiply lr_scheduler.learning_rate by k)")
+
+
+def build_trainer(cfg: dict, config_text: str, opts: TrainOptions, dist: DistEnv) -> Trainer:
+    """Build, check and wire a Trainer from a checked config; resume if asked.
+
+    Raises:
+        ConfigError: a config mistake, found before the first step.
+    """
+    builder = SegBuilder(cfg)
+    model = build_model_with_hint(builder)
+    loss_fn, train_dataset = builder.loss, builder.train_dataset
+    optimizer, lr_scheduler = builder.optimizer, builder.lr_scheduler
+    val_dataset = builder.val_dataset if opts.do_eval else None
+    nan_policy = check_nan_policy(cfg.get("nan_policy", "stop"))
+    sync_bn, bn_message = resolve_sync_bn(cfg.get("sync_bn", "auto"), opts.device, dist)
+    sampler, loader = build_train_loader(train_dataset, cfg["batch_size"], seed=opts.seed,
+                                         num_workers=opts.num_workers, rank=dist.rank,
+                                         world_size=dist.world_size)
+    dry_check(model, loss_fn, train_dataset, getattr(train_dataset, "num_classes", None))
+    precision = Precision(opts.precision, opts.device, opts.amp_level)
+    model, optimizer = precision.decorate(model, optimizer)
+    train_model = wrap_model(model, dist, sync_bn)
+    trainer = Trainer(model, loss_fn, optimizer, lr_scheduler, sampler, loader, cfg["iters"],
+                      build_hooks(opts, dist, config_text, val_dataset), precision=precision,
+                      train_model=train_model, dist=dist, nan_policy=nan_policy)
+    if opts.resume_model:
+        _resume(trainer, opts)
+    _log_scale(cfg, dist)
+    logger.info(bn_message)
+    logger.info(precision.message)
+    logger.info(f"training {type(model).__name__} for {cfg['iters']} iterations, "
+                f"{len(train_dataset)} training images, nan_policy: {nan_policy}")
+    return trainer
