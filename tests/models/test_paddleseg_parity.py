@@ -16,8 +16,9 @@ from model_specs import randomize
 ps_models = pytest.importorskip("paddleseg.models")
 ps_backbones = pytest.importorskip("paddleseg.models.backbones")
 
-# HRNet_W48 is compared inside the OCRNet case (building it alone costs ~14 s).
-BACKBONE_NAMES = ["HRNet_W18_Small_V1", "HRNet_W18_Small_V2", "HRNet_W18", "HRNet_W32"]
+# HRNet_W48 is compared inside the OCRNet case; HRNet_W32 (~9 s to build both) differs from W18
+# and W48 only by the widths of the same variant table.
+BACKBONE_NAMES = ["HRNet_W18_Small_V1", "HRNet_W18_Small_V2", "HRNet_W18"]
 
 
 def _shapes(layer: paddle.nn.Layer) -> dict[str, list[int]]:
