@@ -7,7 +7,8 @@ import os
 from humanseg.cvlibs.registry import DATASETS
 from humanseg.datasets.cityscapes_labels import (IMAGE_SUFFIX, LABEL_IDS_SUFFIX, TRAIN_IDS_SUFFIX,
                                                  cityscapes_pairs)
-from humanseg.datasets.dataset import Dataset, _listing
+from humanseg.datasets.dataset import Dataset
+from humanseg.datasets.filelist import listing
 from humanseg.errors import DataError
 
 
@@ -50,7 +51,7 @@ class Cityscapes(Dataset):
             pairs.sort()
         elif missing:
             raise DataError(f"{len(missing)} image(s) in {source} have no trainIds label:"
-                            f"{_listing(missing)}\n{_fix_hint(missing)}")
+                            f"{listing(missing)}\n{_fix_hint(missing)}")
         self.file_list = self._checked(pairs, source)
         self._probe_labels()
 

@@ -11,72 +11,15 @@ import numpy as np
 import paddle
 
 from humanseg.cvlibs.registry import DATASETS
-from humanseg.datasets.io import check_label_values, image_size, read_image, read_label
+from humanseg.datasets.filelist import (Entry, listing, missing_files, mismatch_message,
+                                        pair_problem, parse_file_list)
+from humanseg.datasets.io import check_label_values, read_image, read_label
 from humanseg.errors import ConfigError, DataError
 from humanseg.transforms import Compose
 from humanseg.utils.logger import logger
 
 MODES = ("train", "val", "test")
 ON_CORRUPT = ("stop", "skip")
-
-Entry = tuple[str, "str | None"]
-
-
-def parse_file_list(list_path: str, dataset_root: str, separator: str = " ",
-                    image_only_ok: bool = False) -> tuple[list[Entry], list[str], list[str]]:
-    """Read ``image label`` lines into absolute path pairs, without raising on bad lines.
-
-    Args:
-        list_path: The file list.
-        dataset_root: Folder the paths in the list are relative to.
-        separator: Field separator.
-        image_only_ok: Accept lines holding only an image (test mode).
-
-    Returns:
-        ``(entries, where, bad_lines)``: one ``(image, label or None)`` per good line, its
-        ``list:line`` location, and one message per malformed line (``list:line: ...``).
-    """
-    entries, where, bad = [], [], []
-    with open(list_path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = line.split(separator)
-            if len(parts) != 2 and not (image_only_ok and len(parts) == 1):
-                bad.append(f"{list_path}:{line_no}: expected 'image_path{separator}label_path', "
-                           f"got '{line}'")
-                continue
-            paths = [os.path.join(dataset_root, p) for p in parts]
-            entries.append((paths[0], paths[1] if len(paths) == 2 else None))
-            where.append(f"{list_path}:{line_no}")
-    return entries, where, bad
-
-
-def missing_files(entries: list[Entry], where: list[str] | None = None) -> list[str]:
-    """Paths named by ``entries`` that do not exist, each prefixed by its ``where`` location."""
-    return [f"{where[i]}: {p}" if where else p for i, pair in enumerate(entries) for p in pair
-            if p is not None and not os.path.isfile(p)]
-
-
-def pair_problem(image_path: str, label_path: str | None) -> str | None:
-    """Header-only check of one pair: None when both are readable images of one size."""
-    try:
-        size = image_size(image_path)
-        if label_path is None:
-            return None
-        label_size = image_size(label_path)
-    except DataError as e:
-        return str(e)
-    if label_size != size:
-        return _mismatch_message(image_path, size, label_path, label_size)
-    return None
-
-
-def _listing(lines: list[str], limit: int = 10) -> str:
-    more = f"\n  ... and {len(lines) - limit} more" if len(lines) > limit else ""
-    return "\n  " + "\n  ".join(lines[:limit]) + more
-
 
 @DATASETS.register(aliases=("SegDataset",))
 class Dataset(paddle.io.Dataset):
@@ -169,7 +112,7 @@ class Dataset(paddle.io.Dataset):
         missing = missing_files(entries, where)
         if missing:
             raise DataError(f"{len(missing)} file(s) named in {source} do not exist:"
-                            f"{_listing(missing)}\nFix the list or dataset_root "
+                            f"{listing(missing)}\nFix the list or dataset_root "
                             f"({self.dataset_root}).")
         kept, skipped = [], []
         for image_path, label_path in entries:
@@ -188,7 +131,7 @@ class Dataset(paddle.io.Dataset):
     def _log_dropped(self, problems: list[str], source: str) -> None:
         if problems:
             logger.warning(f"on_corrupt=skip: dropped {len(problems)} of the samples in {source}:"
-                           f"{_listing(problems, 5)}")
+                           f"{listing(problems, 5)}")
 
     def _probe_labels(self, count: int = 8) -> None:
         """Read a few labels spread over the list: out-of-range values, and the 0/255 mask trap
@@ -233,7 +176,7 @@ class Dataset(paddle.io.Dataset):
         if label_path is not None:
             label = read_label(label_path)
             if label.shape != data["img"].shape[:2]:
-                raise DataError(_mismatch_message(image_path, data["img"].shape[1::-1],
+                raise DataError(mismatch_message(image_path, data["img"].shape[1::-1],
                                                   label_path, label.shape[::-1]))
             check_label_values(label, self.num_classes, self.ignore_index, label_path)
             data["label"] = label
@@ -271,8 +214,3 @@ class Dataset(paddle.io.Dataset):
         if "label" in data:
             data["label"] = data["label"].astype("int64")
         return data
-
-
-def _mismatch_message(image_path: str, image_wh, label_path: str, label_wh) -> str:
-    return (f"label {label_path} is {label_wh[0]}x{label_wh[1]} but its image {image_path} is "
-            f"{image_wh[0]}x{image_wh[1]} (WxH); they must be the same size.")

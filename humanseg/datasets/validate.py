@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from humanseg.datasets.dataset import parse_file_list
+from humanseg.datasets.filelist import parse_file_list
 from humanseg.errors import ConfigError, DataError
 
 FATAL_KINDS = ("bad_line", "missing", "unreadable", "size_mismatch", "multichannel_label",
@@ -51,6 +51,7 @@ class Split:
     ignore_index: int = 255
     dataset_root: str = "."
     bad_lines: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
     class_names: tuple[str, ...] | None = None
 
 
@@ -64,6 +65,7 @@ class Report:
     ignore_pixels: int = 0
     other_pixels: int = 0
     fixable: list[str] = field(default_factory=list)
+    grey_rgb: list[str] = field(default_factory=list)
 
     def add(self, kind: str, message: str) -> None:
         self.findings.setdefault(kind, []).append(message)
@@ -126,7 +128,8 @@ def _section_splits(section: dict, where: str) -> list[Split]:
         pairs, missing = cityscapes_pairs(root, mode)
         split = Split(name, pairs, [os.path.relpath(p[0], root) for p in pairs], num_classes,
                       ignore_index, root, class_names=TRAIN_CLASS_NAMES)
-        split.bad_lines += [f"no trainIds label: {m}" for m in missing]
+        split.missing += [f"no trainIds label (run tools/data/cityscapes_to_trainids.py): {m}"
+                          for m in missing]
         return [split]
     list_path = section.get(f"{mode}_path") or getattr(cls, "DEFAULT_LISTS", {}).get(mode)
     if not list_path:
@@ -147,26 +150,35 @@ def _default(cls, arg: str):
 # ----------------------------------------------------------------------------- checks
 
 
-def _check_entry(args: tuple) -> tuple[list[tuple[str, str]], np.ndarray | None, set]:
-    """Check one pair; returns (findings, label histogram over 0..255, values) — a pool job."""
+@dataclass
+class _EntryResult:
+    found: list[tuple[str, str]] = field(default_factory=list)
+    hist: np.ndarray | None = None
+    values: set = field(default_factory=set)
+    grey_rgb: bool = False
+
+
+def _check_entry(args: tuple) -> _EntryResult:
+    """Check one pair: findings, label histogram over 0..255 and values (a pool job)."""
     image, label, where, num_classes, ignore_index = args
-    found = []
+    result = _EntryResult()
+    found = result.found
     img = cv2.imread(image, cv2.IMREAD_UNCHANGED) if os.path.isfile(image) else None
     if not os.path.isfile(image):
         found.append(("missing", f"{where}: image {image}"))
     elif img is None:
         found.append(("unreadable", f"{where}: image {image} cannot be decoded"))
     if label is None:
-        return found, None, set()
+        return result
     if not os.path.isfile(label):
         found.append(("missing", f"{where}: label {label}"))
-        return found, None, set()
+        return result
     try:
         with Image.open(label) as im:
             lab = np.asarray(im)
     except (OSError, ValueError, SyntaxError) as e:
         found.append(("unreadable", f"{where}: label {label} ({e})"))
-        return found, None, set()
+        return result
     if lab.ndim == 3:
         same = all(np.array_equal(lab[..., 0], lab[..., c]) for c in range(1, min(lab.shape[2], 3)))
         found.append(("multichannel_label",
@@ -174,7 +186,8 @@ def _check_entry(args: tuple) -> tuple[list[tuple[str, str]], np.ndarray | None,
                       + (" (all equal: a grey label saved as colour; fixable)" if same else
                          " (colours, not class indices)")))
         if not same:
-            return found, None, set()
+            return result
+        result.grey_rgb = True
         lab = lab[..., 0]
     if img is not None and img.shape[:2] != lab.shape[:2]:
         found.append(("size_mismatch", f"{where}: label {label} is {lab.shape[1]}x{lab.shape[0]}, "
@@ -189,29 +202,39 @@ def _check_entry(args: tuple) -> tuple[list[tuple[str, str]], np.ndarray | None,
     if bad:
         found.append(("out_of_range", f"{where}: label {label} holds {bad[:8]}"
                                       f"{' ...' if len(bad) > 8 else ''}"))
-    return found, hist, values
+    result.hist, result.values = hist, values
+    return result
 
 
 def validate_split(split: Split, num_workers: int = 0, progress: bool = True) -> Report:
     """Check every entry of ``split`` (decoding every file) and count label pixels."""
     report = Report(split)
     for message in split.bad_lines:
-        report.add("missing" if message.startswith("no trainIds") else "bad_line", message)
+        report.add("bad_line", message)
+    for message in split.missing:
+        report.add("missing", message)
     jobs = [(img, lab, where, split.num_classes, split.ignore_index)
             for (img, lab), where in zip(split.entries, split.where)]
     hist = np.zeros(256, np.int64)
     values_per_label = []
     bar = tqdm(total=len(jobs), desc=f"checking {split.name}", unit="file", disable=not progress)
-    results = (Pool(num_workers).imap(_check_entry, jobs, chunksize=8) if num_workers > 1
-               else map(_check_entry, jobs))
-    for (found, h, values), job in zip(results, jobs):
-        for kind, message in found:
-            report.add(kind, message)
-        if h is not None:
-            hist += h
-            values_per_label.append((job[1], values))
-        bar.update()
-    bar.close()
+    pool = Pool(num_workers) if num_workers > 1 else None
+    try:
+        results = pool.imap(_check_entry, jobs, chunksize=8) if pool else map(_check_entry, jobs)
+        for result, job in zip(results, jobs):
+            for kind, message in result.found:
+                report.add(kind, message)
+            if result.grey_rgb:
+                report.grey_rgb.append(job[1])
+            if result.hist is not None:
+                hist += result.hist
+                values_per_label.append((job[1], result.values))
+            bar.update()
+    finally:
+        bar.close()
+        if pool:
+            pool.close()
+            pool.join()
     k = split.num_classes
     report.class_pixels = hist[:k].copy()
     report.ignore_pixels = int(hist[split.ignore_index]) if split.ignore_index < 256 else 0
@@ -288,9 +311,7 @@ def fix_to(reports: list[Report], out_dir: str) -> list[str]:
         if os.path.realpath(out_dir) == root:
             raise DataError(f"--fix-to {out_dir} is the dataset root; choose another folder "
                             f"(originals are never touched).")
-        remap = set(report.fixable)
-        multi = {m.split(": label ", 1)[1].split(" has ")[0]
-                 for m in report.findings.get("multichannel_label", []) if "all equal" in m}
+        remap, multi = set(report.fixable), set(report.grey_rgb)
         lines = []
         for img, lab in split.entries:
             new_lab = lab

@@ -137,3 +137,31 @@ def test_splits_from_a_config(root, cityscapes_root):
     reports = V.validate(splits, progress=False)
     assert not any(r.findings for r in reports)
     assert "road" in V.format_report(reports)
+
+
+def test_grey_label_saved_as_rgb_is_fixed_and_workers_agree(root, tmp_path):
+    label = root / lines(root)[0].split()[1]
+    arr = np.asarray(Image.open(label))
+    Image.fromarray(np.stack([arr] * 3, axis=-1)).save(label)
+    reports = V.validate([V.split_from_file_list(str(root / "train.txt"), str(root), 2)],
+                         num_workers=2, progress=False)
+    assert "all equal" in only(reports, "multichannel_label")[0]
+    assert reports[0].grey_rgb == [str(label)]
+    serial = run(root)
+    np.testing.assert_array_equal(serial[0].class_pixels, reports[0].class_pixels)
+    fixed_list = V.fix_to(reports, str(tmp_path / "fixed"))[0]
+    fixed = V.validate([V.split_from_file_list(fixed_list, str(root), 2)], progress=False)
+    assert not fixed[0].findings
+    assert np.asarray(Image.open(label)).ndim == 3, "original untouched"
+
+
+def test_cityscapes_image_without_trainids_label(cityscapes_root, tmp_path):
+    import glob
+    copy = tmp_path / "city"
+    shutil.copytree(cityscapes_root, copy)
+    victim = sorted(glob.glob(str(copy / "gtFine" / "val" / "*" / "*_labelTrainIds.png")))[0]
+    os.remove(victim)
+    cfg = {"val_dataset": {"type": "Cityscapes", "dataset_root": str(copy), "mode": "val"}}
+    reports = V.validate(V.splits_from_config(cfg), progress=False)
+    msg = only(reports, "missing")
+    assert "cityscapes_to_trainids" in msg[0] and os.path.basename(victim) in msg[0]

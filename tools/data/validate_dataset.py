@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     reports = V.validate(splits, args.num_workers, progress=sys.stderr.isatty())
     print(V.format_report(reports, args.limit))
     if args.fix_to:
-        if not any(r.fixable or r.findings.get("multichannel_label") for r in reports):
+        if not any(r.fixable or r.grey_rgb for r in reports):
             print(f"--fix-to: nothing fixable; nothing written to {args.fix_to}")
         else:
             for path in V.fix_to(reports, args.fix_to):
