@@ -15,7 +15,7 @@ is present (in the prediction or the label) and reports the mean over classes se
 
 The matching is shared with ``SemanticConnectivityLoss`` (mode 'paper'), which computes the same
 quantities on softmax probabilities: ``match_components`` does the integer work once per batch,
-with one multi-label CCL pass for the prediction, one for the label and one for their agreement,
+with one multi-label CCL pass for the prediction and one for the label, pairs from their agreement,
 and segment sums (``np.bincount``) for every pair at once.
 """
 from __future__ import annotations
@@ -100,22 +100,35 @@ class Components:
         return np.bincount(group[1:], weights=w, minlength=self.num_groups).astype(np.float64)
 
 
-def _pairs(pred_id: np.ndarray, label_id: np.ndarray, agree_map: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs of overlapping components, from the components of the agreement region.
+def _pairs(pred_id: np.ndarray, label_id: np.ndarray, agree_map: np.ndarray,
+           by_ccl: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of overlapping components: ``pair_id`` per pixel, and each pair's two components.
 
-    A connected piece of ``pred == label == c`` lies inside one prediction and one label
-    component, so labelling the agreement region once finds every overlap; pieces of the same
-    (prediction, label) pair are merged with ``np.unique`` over the (few) pieces.
+    With few components every (prediction, label) id pair gets a slot and one ``np.bincount``
+    over the agreeing pixels finds the pairs. Otherwise the agreement region is labelled once: a
+    connected piece of ``pred == label == c`` lies inside one prediction and one label component,
+    and pieces of the same pair are merged with ``np.unique`` over the (few) pieces. ``by_ccl``
+    forces one way (None: the table when it has at most one slot per pixel).
     """
-    piece, rep, _ = _components(agree_map)
     stride = int(label_id.max(initial=0)) + 1
-    key = pred_id[rep[1:]] * stride + label_id[rep[1:]]
-    keys, inverse = np.unique(key, return_inverse=True)
-    piece_pair = np.concatenate([[0], inverse.reshape(-1) + 1]).astype(np.int64)
+    slots = (int(pred_id.max(initial=0)) + 1) * stride
+    agree = agree_map.reshape(-1) > 0
+    if not (by_ccl if by_ccl is not None else slots > pred_id.size):
+        key = pred_id * stride
+        key += label_id
+        key *= agree
+        keys = np.flatnonzero(np.bincount(key, minlength=slots)[1:]) + 1  # key 0: no agreement
+        lookup = np.zeros(slots, np.int64)
+        lookup[keys] = np.arange(1, len(keys) + 1)
+        pair_id = lookup[key]
+    else:
+        piece, rep, _ = _components(agree_map)
+        keys, inverse = np.unique(pred_id[rep[1:]] * stride + label_id[rep[1:]],
+                                  return_inverse=True)
+        pair_id = np.concatenate([[0], inverse.reshape(-1) + 1]).astype(np.int64)[piece]
     pair_pred = np.concatenate([[0], keys // stride]).astype(np.int64)
     pair_label = np.concatenate([[0], keys % stride]).astype(np.int64)
-    return piece_pair[piece], pair_pred, pair_label
+    return pair_id, pair_pred, pair_label
 
 
 def _check_ids(name: str, ids: np.ndarray, valid: np.ndarray, num_classes: int,

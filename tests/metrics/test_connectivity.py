@@ -80,6 +80,20 @@ def test_groups_agree_with_a_per_image_per_class_loop():
             assert present[b * 4 + c] == in_either
 
 
+def test_both_ways_of_finding_pairs_agree():
+    from humanseg.metrics.connectivity import _components, _pairs
+    rng = np.random.default_rng(5)
+    pred = rng.integers(0, 3, (2, 30, 40)).astype(np.uint16) + 1
+    label = np.repeat(np.repeat(rng.integers(0, 3, (2, 6, 8)), 5, 1), 5, 2).astype(np.uint16) + 1
+    pred_id, label_id = _components(pred)[0], _components(label)[0]
+    agree = pred * (pred == label)
+    table = _pairs(pred_id, label_id, agree, by_ccl=False)
+    ccl = _pairs(pred_id, label_id, agree, by_ccl=True)
+    for a, b in zip(table, ccl):
+        np.testing.assert_array_equal(a, b)
+    assert len(table[1]) > 10
+
+
 def test_bad_input_is_reported():
     with pytest.raises(ValueError, match="shape"):
         connectivity(np.zeros((4, 4), int), np.zeros((4, 5), int), 2)
