@@ -1,7 +1,7 @@
 """Checks before the first training step, so a config mistake costs seconds, not a queue slot.
 
 ``dry_check`` runs the model and the loss once on one training sample (no gradients) and then
-restores what that touched (BatchNorm statistics, RNG states), so the run that follows is the
+restores what that touched (BatchNorm running statistics, RNG states), so the run that follows is the
 same as without it.
 """
 from __future__ import annotations
@@ -13,19 +13,19 @@ import numpy as np
 import paddle
 
 from humanseg.errors import ConfigError
+from humanseg.utils.dist import non_trainable_state
 
 
 def _snapshot(model: paddle.nn.Layer) -> tuple[dict, tuple]:
-    buffers = {n: b.numpy().copy() for n, b in model.named_buffers() if b is not None}
+    state = {n: t.numpy().copy() for n, t in non_trainable_state(model).items()}
     rng = (random.getstate(), np.random.get_state(), paddle.get_rng_state())
-    return buffers, rng
+    return state, rng
 
 
 def _restore(model: paddle.nn.Layer, snapshot: tuple[dict, tuple]) -> None:
-    buffers, (py_state, np_state, pd_state) = snapshot
-    for name, b in model.named_buffers():
-        if name in buffers:
-            b.set_value(buffers[name])
+    state, (py_state, np_state, pd_state) = snapshot
+    for name, tensor in non_trainable_state(model).items():
+        tensor.set_value(state[name])
     random.setstate(py_state)
     np.random.set_state(np_state)
     paddle.set_rng_state(pd_state)

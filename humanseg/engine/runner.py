@@ -3,6 +3,7 @@ ranks and logging, the run's record in the save dir, checks before the first ste
 mixed precision, data parallelism and resume."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -16,8 +17,8 @@ from humanseg.engine.hooks import BestModelSaver, CheckpointHook, EvalHook, Logg
 from humanseg.engine.preflight import build_model_with_hint, dry_check
 from humanseg.engine.trainer import Trainer, check_nan_policy
 from humanseg.utils.checkpoint import load_checkpoint, resolve_resume
-from humanseg.utils.dist import (DistEnv, gather_objects, params_digest, resolve_sync_bn,
-                                 wrap_model)
+from humanseg.utils.dist import (DistEnv, broadcast_statistics, gather_objects, params_digest,
+                                 resolve_sync_bn, wrap_model)
 from humanseg.utils.env import env_info
 from humanseg.utils.logger import logger, setup_logging
 
@@ -87,6 +88,13 @@ class ParamSyncCheck:
             logger.warning(f"[DIST] trainable parameters differ between ranks: {digests}")
 
 
+def evaluate_on_ranks(model, dataset, num_workers: int, dist: DistEnv) -> dict:
+    """``evaluate`` with rank 0's BN statistics on every rank (those its checkpoints hold), each
+    rank on its share of the images, the metrics summed over the ranks."""
+    broadcast_statistics(model, dist)
+    return evaluate(model, dataset, num_workers, progress=dist.is_main, dist=dist)
+
+
 def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset) -> list:
     """Logger, VisualDL, evaluation + best model, checkpoints, timer; writers on rank 0 only."""
     interval = opts.save_interval
@@ -98,8 +106,8 @@ def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset
         hooks.append(vdl)
     if val_dataset is not None:
         best = BestModelSaver(opts.save_dir, config_text) if dist.is_main else None
-        eval_fn = lambda m: evaluate(m, val_dataset, opts.num_workers,  # noqa: E731
-                                     progress=dist.is_main, dist=dist)
+        eval_fn = functools.partial(evaluate_on_ranks, dataset=val_dataset,
+                                    num_workers=opts.num_workers, dist=dist)
         hooks.append(EvalHook(eval_fn, interval,
                               on_result=chain(best, vdl.on_eval if vdl else None)))
     hooks.append(CheckpointHook(opts.save_dir, interval, opts.keep_checkpoint_max,

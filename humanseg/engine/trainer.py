@@ -1,6 +1,7 @@
 """The training loop: ``Trainer.train()`` runs ``run_step()`` and calls hooks around it."""
 from __future__ import annotations
 
+import os
 import random
 import signal
 import threading
@@ -11,7 +12,7 @@ import paddle
 
 from humanseg.engine.amp import Precision
 from humanseg.errors import ConfigError, HumanSegError
-from humanseg.utils.dist import DistEnv, all_reduce_sum
+from humanseg.utils.dist import DistEnv, all_reduce_sum, non_trainable_state
 from humanseg.utils.logger import logger
 
 NAN_POLICIES = ("stop", "skip")
@@ -42,8 +43,11 @@ class StopSignals:
     def __init__(self):
         self.signum: int | None = None
         self._previous: dict = {}
+        self._pid = os.getpid()
 
     def _handle(self, signum, frame) -> None:
+        if os.getpid() != self._pid:  # a forked loader worker: the trainer decides
+            return
         if self.signum is not None:
             raise KeyboardInterrupt
         self.signum = signum
@@ -87,7 +91,7 @@ class Trainer:
             distributed); defaults to ``model``.
         dist: This process's rank and the world size.
         nan_policy: 'stop' raises TrainingDiverged on a NaN/Inf loss; 'skip' drops that step's
-            update and counts it in ``nan_skips``.
+            update (weights and BN statistics stay as they were) and counts it in ``nan_skips``.
     """
 
     def __init__(self, model, loss_fn, optimizer, lr_scheduler, sampler, loader, max_iters: int,
@@ -208,11 +212,22 @@ class Trainer:
             f"{last}. Lower lr_scheduler.learning_rate, add warmup_iters, check the labels, or "
             f"set 'nan_policy: skip' in the config to skip such steps.")
 
+    def _save_statistics(self) -> dict | None:
+        """With nan_policy 'skip': on-device copies of the BN statistics a forward pass updates."""
+        if self.nan_policy != "skip":
+            return None
+        return {n: t.clone() for n, t in non_trainable_state(self.model).items()}
+
+    def _restore_statistics(self, saved: dict | None) -> None:
+        for name, tensor in non_trainable_state(self.model).items():
+            tensor.set_value(saved[name])
+
     def run_step(self) -> None:
         """One iteration: batch, forward, loss, backward, optimizer and scheduler steps."""
         start = time.perf_counter()
         batch = self._next_batch()
         reader_cost = time.perf_counter() - start
+        saved = self._save_statistics()
         with self.precision.autocast():
             logits = self.train_model(batch["img"])
             total, terms = self.loss_fn(logits, batch["label"])
@@ -222,6 +237,7 @@ class Trainer:
             self.precision.backward_and_step(total, self.optimizer)
         else:
             self._nonfinite(list(terms), values)
+            self._restore_statistics(saved)
         self.optimizer.clear_grad()
         lr = self.optimizer.get_lr()
         self.lr_scheduler.step()

@@ -85,6 +85,26 @@ def all_reduce_attrs(objects, dist: DistEnv) -> None:
                 setattr(obj, name, all_reduce_sum(value, dist))
 
 
+def non_trainable_state(model: paddle.nn.Layer) -> dict[str, paddle.Tensor]:
+    """State-dict tensors no optimizer updates: BatchNorm running mean/variance (Paddle keeps them
+    as parameters with ``stop_gradient``, not as buffers), buffers and frozen parameters."""
+    return {name: t for name, t in model.state_dict().items()
+            if isinstance(t, paddle.Tensor) and t.stop_gradient}
+
+
+def broadcast_statistics(model: paddle.nn.Layer, dist: DistEnv) -> None:
+    """Give every rank rank 0's non-trainable state (BatchNorm running statistics).
+
+    DataParallel averages gradients but not these, so each rank's BN statistics drift apart.
+    Training in train mode never reads them; evaluation does, and rank 0's are the ones its
+    checkpoints hold, so evaluating with them makes the reported metrics those of the saved model.
+    """
+    if not dist.distributed:
+        return
+    for tensor in non_trainable_state(model).values():
+        paddle.distributed.broadcast(tensor, src=0)
+
+
 def params_digest(model: paddle.nn.Layer) -> str:
     """SHA-256 over the trainable parameters (names, shapes, bytes)."""
     h = hashlib.sha256()
