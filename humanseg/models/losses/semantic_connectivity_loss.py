@@ -24,8 +24,8 @@ Components and pairs are integers, held fixed for the gradient (the CCL has none
 a sum of ``s`` over pixel sets, so the loss' gradient is ``sum_x w(x) ds(x)/dlogits`` with a
 per-pixel weight ``w`` computed on host in closed form. ``s`` is needed for the argmax class on
 every pixel and for the label class only on pixels of missed label components; both come from
-one channel-by-channel softmax pass (``class_probabilities``). The host work is three CCL passes
-per batch (cc3d) and ``np.bincount`` segment sums; memory is linear in H*W.
+one channel-by-channel softmax pass (``class_probabilities``). The host work is two or three CCL
+passes per batch (cc3d) and ``np.bincount`` segment sums; memory is linear in H*W.
 
 Mode ``'paddleseg'`` reproduces PaddleSeg 2.8.0's values, defects included (background scored
 1, IoU scaled by the class id, raster-order cap, no false-positive term); it is not
