@@ -13,7 +13,7 @@ import paddle.nn as nn
 
 from humanseg.cvlibs.registry import MODELS
 from humanseg.models.layers import (ConvBNReLU, init_conv_normal_bn_constant, resize_to,
-                                    spatial_size)
+                                    select_channels, spatial_size)
 from humanseg.utils.weights import load_pretrained
 
 __all__ = ["FCN", "FCNHead"]
@@ -74,7 +74,7 @@ class FCN(nn.Layer):
         self.num_classes = num_classes
         self.align_corners = align_corners
         self.pretrained = pretrained
-        feat_channels = [backbone.feat_channels[i] for i in backbone_indices]
+        feat_channels = select_channels(backbone.feat_channels, list(backbone_indices), "FCN")
         self.head = FCNHead(num_classes, backbone_indices, feat_channels, channels, bias=bias)
         if pretrained is not None:
             load_pretrained(self, pretrained, allow_partial=allow_partial_pretrained)

@@ -13,7 +13,7 @@ import paddle.nn.functional as F
 
 from humanseg.cvlibs.registry import MODELS
 from humanseg.models.layers import (ConvBNReLU, init_conv_normal_bn_constant, resize_to,
-                                    spatial_size)
+                                    select_channels, spatial_size)
 from humanseg.utils.weights import load_pretrained
 
 __all__ = ["OCRNet", "OCRHead", "SpatialGatherBlock", "SpatialOCRModule",
@@ -162,7 +162,7 @@ class OCRNet(nn.Layer):
         self.num_classes = num_classes
         self.align_corners = align_corners
         self.pretrained = pretrained
-        in_channels = [backbone.feat_channels[i] for i in self.backbone_indices]
+        in_channels = select_channels(backbone.feat_channels, self.backbone_indices, "OCRNet")
         self.head = OCRHead(num_classes, in_channels, ocr_mid_channels, ocr_key_channels)
         if pretrained is not None:
             load_pretrained(self, pretrained, allow_partial=allow_partial_pretrained)

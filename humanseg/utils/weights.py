@@ -7,6 +7,7 @@ directory (``$HUMANSEG_CACHE``, default ``~/.cache/humanseg``) with a progress b
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -108,9 +109,9 @@ def state_dict_from_checkpoint(obj: Any, source: str = "checkpoint") -> dict[str
 
 
 def cache_dir() -> str:
-    """Directory of downloads and extracted archives: ``$HUMANSEG_CACHE`` or ``~/.cache/humanseg``."""
-    return os.path.expanduser(os.environ.get(CACHE_ENV) or os.path.join("~", ".cache",
-                                                                        "humanseg"))
+    """Where downloads and extracted archives go: ``$HUMANSEG_CACHE`` or ``~/.cache/humanseg``."""
+    default = os.path.join("~", ".cache", "humanseg")
+    return os.path.expanduser(os.environ.get(CACHE_ENV) or default)
 
 
 def is_url(path: str) -> bool:
@@ -174,6 +175,23 @@ def _check_digest(path: str, fragment: str, url: str) -> None:
                           f"{expected}; the file was removed, run again to download it anew")
 
 
+@contextlib.contextmanager
+def _locked(path: str):
+    """Hold an exclusive lock on ``path`` (POSIX ``flock``; no lock where unavailable), so that
+    processes of one distributed job download a file once instead of writing one ``.part``."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def download(url: str, progress: bool | None = None) -> str:
     """Download ``url`` into the cache once and return the local file.
 
@@ -189,8 +207,6 @@ def download(url: str, progress: bool | None = None) -> str:
         ConfigError: The download failed (the ``.part`` is kept for the next attempt) or is
             corrupt.
     """
-    from tqdm import tqdm
-
     parts = urllib.parse.urlsplit(url)
     address = urllib.parse.urlunsplit(parts._replace(fragment=""))
     name = os.path.basename(urllib.parse.unquote(parts.path.rstrip("/"))) or "download"
@@ -200,6 +216,17 @@ def download(url: str, progress: bool | None = None) -> str:
         logger.info("using cached %s for %s", target, url)
         return target
     os.makedirs(folder, exist_ok=True)
+    with _locked(os.path.join(folder, ".lock")):
+        if os.path.isfile(target):  # another process finished it while we waited
+            return target
+        return _fetch(url, address, parts.fragment, name, target, progress)
+
+
+def _fetch(url: str, address: str, fragment: str, name: str, target: str,
+           progress: bool | None) -> str:
+    """Download ``address`` to ``target`` through ``target.part`` (see :func:`download`)."""
+    from tqdm import tqdm
+
     partial = target + ".part"
     offset = os.path.getsize(partial) if os.path.isfile(partial) else 0
     try:
@@ -220,7 +247,7 @@ def download(url: str, progress: bool | None = None) -> str:
     if total >= 0 and size != total:
         raise ConfigError(f"download of '{url}' incomplete: {size} of {total} bytes; run again "
                           f"to resume from '{partial}'")
-    _check_digest(partial, parts.fragment, url)
+    _check_digest(partial, fragment, url)
     os.replace(partial, target)
     logger.info("downloaded %s to %s", url, target)
     return target

@@ -55,3 +55,11 @@ def test_hrnet_variant_rejects_architecture_overrides():
     from humanseg.errors import ConfigError
     with pytest.raises(ConfigError, match="stage2_num_channels"):
         build({"type": "HRNet_W18", "stage2_num_channels": [8, 16]}, BACKBONES, "backbone")
+
+
+@pytest.mark.parametrize("model_type", ["FCN", "OCRNet"])
+def test_backbone_indices_out_of_range_is_a_config_error(model_type):
+    from humanseg.errors import ConfigError
+    with pytest.raises(ConfigError, match=r"backbone_indices \[1\].*\[-1, 0\]"):
+        build({"type": model_type, "num_classes": 2, "backbone_indices": [1],
+               "backbone": {"type": "HRNet_W18_Small_V1"}}, MODELS, "model")

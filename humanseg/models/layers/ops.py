@@ -27,6 +27,21 @@ def resize_to(x: paddle.Tensor, size: paddle.Tensor | list[int], mode: str = "bi
     return F.interpolate(x, size, mode=mode, align_corners=align_corners)
 
 
+def select_channels(feat_channels: list[int], indices: list[int], owner: str) -> list[int]:
+    """``feat_channels[i]`` for each of ``indices``, checked.
+
+    Raises:
+        ValueError: An index outside the backbone's outputs (names the valid range).
+    """
+    n = len(feat_channels)
+    bad = [i for i in indices if not -n <= i < n]
+    if not indices or bad:
+        raise ValueError(f"{owner}: backbone_indices {list(indices)} do not fit a backbone with "
+                         f"{n} output(s) (feat_channels {feat_channels}); use indices in "
+                         f"[{-n}, {n - 1}]")
+    return [feat_channels[i] for i in indices]
+
+
 def channel_shuffle(x: paddle.Tensor, groups: int) -> paddle.Tensor:
     """Interleave the channels of ``groups`` equal groups (ShuffleNet), NCHW.
 
