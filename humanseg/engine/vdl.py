@@ -23,13 +23,12 @@ EVAL_SCALARS = {"miou": "mIoU", "acc": "Acc", "kappa": "Kappa", "mdice": "Dice",
 MAX_PANEL_WIDTH = 1536
 
 
-def _log_writer(logdir: str):
+def _log_writer_class():
     try:
         from visualdl import LogWriter
     except ImportError as e:
         raise ConfigError(f"--use_vdl needs VisualDL: pip install visualdl ({e}).") from e
-    os.makedirs(logdir, exist_ok=True)
-    return LogWriter(logdir=logdir)
+    return LogWriter
 
 
 def make_panel(image_rgb: np.ndarray, pred: np.ndarray, label: np.ndarray) -> np.ndarray:
@@ -74,10 +73,15 @@ class VisualDLHook:
     """
 
     def __init__(self, logdir: str, val_dataset=None, num_panels: int = 2):
-        self.writer = _log_writer(logdir)
+        self._writer_class = _log_writer_class()
+        self.writer = None
         self.logdir = logdir
         self.val_dataset = val_dataset
         self.num_panels = min(num_panels, len(val_dataset)) if val_dataset is not None else 0
+
+    def before_train(self, trainer) -> None:
+        os.makedirs(self.logdir, exist_ok=True)
+        self.writer = self._writer_class(logdir=self.logdir)
 
     def _scalar(self, tag: str, value, step: int) -> None:
         value = float(value)
@@ -115,3 +119,4 @@ class VisualDLHook:
 
     def after_train(self, trainer) -> None:
         self.writer.close()
+        self.writer = None
