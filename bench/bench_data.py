@@ -9,7 +9,8 @@ humanseg.datasets.loader.build_train_loader (what tools/train.py uses); PaddleSe
 
 Usage: python bench/bench_data.py [--samples N] [--images N] [--batch_size N] [--workers 0 2]
                                   [--data_dir DIR] [--crop W H]
-Prints samples/s for each and the ratio ours / PaddleSeg (>1: ours is faster).
+Prints samples/s for each and the ratio ours / PaddleSeg (>1: ours is faster); the first row times
+the datasets alone (decode + transforms, alternating sample by sample), the others the loaders.
 """
 from __future__ import annotations
 
@@ -92,6 +93,25 @@ def time_loader(sampler, loader, samples: int, batch_size: int) -> float:
     return seen / (time.perf_counter() - start)
 
 
+def dataset_rates(root: str, crop: list[int], samples: int) -> tuple[float, float]:
+    """Samples/s of the two datasets alone (decode + transforms, no loader), alternating sample by
+    sample with the same seeds so that load from other processes hits both alike."""
+    import random
+
+    import numpy as np
+    ours = ours_loader(root, crop, 1, 0)[1].dataset.dataset
+    theirs = paddleseg_loader(root, crop, 1, 0)[1].dataset
+    spent = {"ours": 0.0, "paddleseg": 0.0}
+    for i in range(samples):
+        for name, ds in (("ours", ours), ("paddleseg", theirs)):
+            random.seed(i)
+            np.random.seed(i)
+            start = time.perf_counter()
+            ds[i % len(ds)]
+            spent[name] += time.perf_counter() - start
+    return samples / spent["ours"], samples / spent["paddleseg"]
+
+
 def make_data(data_dir: str, images: int, size: list[int]) -> str:
     from humanseg.datasets.cityscapes_labels import convert_dataset
     from humanseg.datasets.synthetic_cityscapes import make_synthetic_cityscapes
@@ -117,6 +137,9 @@ def main(argv=None) -> int:
           f"best of {args.repeats}, {os.cpu_count()} CPU(s)")
     print(f"{'workers':>7} {'ours samples/s':>15} {'PaddleSeg samples/s':>20} {'ratio':>6}")
     rows = []
+    ours_ds, ps_ds = dataset_rates(root, args.crop, args.samples)
+    print(f"{'dataset':>7} {ours_ds:15.2f} {ps_ds:20.2f} {ours_ds / ps_ds:5.2f}x   "
+          f"(decode + transforms only, no loader)", flush=True)
     for workers in args.workers:
         rates = {"ours": 0.0, "paddleseg": 0.0}
         for _ in range(args.repeats):  # alternate, so load from other processes hits both alike
