@@ -79,12 +79,14 @@ class PPHumanSegLite(nn.Layer):
         num_classes: Number of classes.
         in_channels: Input image channels.
         pretrained: Path of a ``.pdparams`` file (or a directory holding ``model.pdparams``)
-            loaded strictly after initialisation.
+            loaded strictly after initialisation (it may also be an archive or a URL).
         align_corners: ``align_corners`` of both bilinear upsamplings.
+        allow_partial_pretrained: Load ``pretrained`` partially (matching tensors only, the rest
+            reported), e.g. to fine-tune released weights for another number of classes.
     """
 
     def __init__(self, num_classes: int, in_channels: int = 3, pretrained: str | None = None,
-                 align_corners: bool = False):
+                 align_corners: bool = False, allow_partial_pretrained: bool = False):
         super().__init__()
         self.num_classes = num_classes
         self.align_corners = align_corners
@@ -100,7 +102,7 @@ class PPHumanSegLite(nn.Layer):
 
         init_conv_normal_bn_constant(self, std=0.001)
         if pretrained is not None:
-            load_pretrained(self, pretrained)
+            load_pretrained(self, pretrained, allow_partial=allow_partial_pretrained)
 
     def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
         """Return ``[logit]``, the logits of shape ``[N, num_classes, H, W]`` (non-negative)."""

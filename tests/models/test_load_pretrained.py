@@ -142,3 +142,20 @@ def test_unreadable_or_foreign_file_raises(tmp_path):
     paddle.save([1, 2, 3], str(foreign))
     with pytest.raises(ConfigError, match="list.pdparams"):
         load_pretrained(PPHumanSegLite(2), str(foreign))
+
+
+def test_pphumanseg_lite_allow_partial_pretrained_for_other_classes(tmp_path):
+    """Released 2-class weights fine-tuned for 3 classes: strict load refuses, partial loads."""
+    import paddle
+    import pytest
+
+    from humanseg.errors import ConfigError
+    from humanseg.models.pphumanseg_lite import PPHumanSegLite
+    source = PPHumanSegLite(num_classes=2)
+    path = str(tmp_path / "model.pdparams")
+    paddle.save(source.state_dict(), path)
+    with pytest.raises(ConfigError, match="allow_partial_pretrained"):
+        PPHumanSegLite(num_classes=3, pretrained=path)
+    model = PPHumanSegLite(num_classes=3, pretrained=path, allow_partial_pretrained=True)
+    key = "conv_bn0._conv.weight"
+    assert (model.state_dict()[key].numpy() == source.state_dict()[key].numpy()).all()
