@@ -1,7 +1,7 @@
 """PaddleSeg's own Cityscapes configs (tests/data/paddleseg_configs) build with humanseg's builder
 unchanged except ``pretrained: null`` (offline); their loss lists fit the models' outputs.
 
-Datasets are not built: the Cityscapes dataset is another issue.
+Datasets are not built (no Cityscapes data here). The `_SCL` twins add the SC loss to the main output.
 """
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ CONFIGS = {
     "ocrnet_hrnetw48_cityscapes_1024x512_40k.yml": ("OCRNet", "HRNet_W48", 2),
     "fcn_hrnetw18_cityscapes_1024x512_80k_bs4.yml": ("FCN", "HRNet_W18", 1),
     "fastscnn_cityscapes_1024x1024_40k.yml": ("FastSCNN", None, 2),
+    "ocrnet_hrnetw48_cityscapes_1024x512_40k_SCL.yml": ("OCRNet", "HRNet_W48", 2),
+    "fcn_hrnetw18_cityscapes_1024x512_80k_bs4_SCL.yml": ("FCN", "HRNet_W18", 1),
+    "fastscnn_cityscapes_1024x1024_40k_SCL.yml": ("FastSCNN", None, 2),
 }
 
 
@@ -47,3 +50,6 @@ def test_paddleseg_cityscapes_config_builds(name):
     assert len(logits) == n_train
     total, terms = builder.loss(logits, paddle.randint(0, 19, [1, 64, 64]))
     assert float(total) > 0 and terms
+    if name.endswith("_SCL.yml"):
+        assert any(k.startswith("out0.") and "SemanticConnectivityLoss" in k for k in terms)
+        assert not any(k.startswith("out1.") and "SemanticConnectivity" in k for k in terms)
