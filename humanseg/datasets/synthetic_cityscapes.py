@@ -11,7 +11,6 @@ parking, rail track) that must map to 255.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import cv2
@@ -20,6 +19,7 @@ from tqdm import tqdm
 
 from humanseg.datasets.cityscapes_labels import (ID, IMAGE_SUFFIX, LABEL_IDS_SUFFIX,
                                                  NUM_TRAIN_CLASSES, train_id_lut)
+from humanseg.datasets.synthetic_output import prepare_out_dir
 from humanseg.errors import DataError
 
 GENERATOR_NAME = "humanseg.datasets.synthetic_cityscapes"
@@ -70,7 +70,7 @@ def make_synthetic_cityscapes(out_dir: str | Path, num_train: int = 8, num_val: 
     if width < 128 or height < 64:
         raise ValueError(f"size must be at least 128x64 (width, height), got {size}")
     out = Path(out_dir)
-    _prepare_out_dir(out)
+    prepare_out_dir(out, GENERATOR_NAME, "Cityscapes", _OUTPUT_ENTRIES)
     plan = [("train", TRAIN_CITIES[i % 2], i // 2) for i in range(num_train)] + \
            [("val", VAL_CITIES[0], i) for i in range(num_val)]
     seeds = np.random.SeedSequence(seed).spawn(len(plan))
@@ -389,29 +389,3 @@ class _Scene:
         noise += rng.normal(0, 3, noise.shape).astype(np.float32)
         image = np.clip(self.img * light + noise, 0, 255).astype(np.uint8)
         return image, self.lab
-
-
-def _is_synthetic_set(out: Path) -> bool:
-    try:
-        meta = json.loads((out / "meta.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and meta.get("generator") == GENERATOR_NAME
-
-
-def _prepare_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise DataError(f"{out} exists and is not a directory; choose another --out_dir")
-    if not out.exists() or not any(out.iterdir()):
-        out.mkdir(parents=True, exist_ok=True)
-        return
-    if not _is_synthetic_set(out):
-        raise DataError(f"{out} is not empty and does not hold a synthetic Cityscapes set (no "
-                        f"meta.json from {GENERATOR_NAME}); refusing to write there. Choose an "
-                        f"empty or new --out_dir, or remove the directory yourself.")
-    for name in _OUTPUT_ENTRIES:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()

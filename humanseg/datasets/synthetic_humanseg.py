@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import cv2
@@ -11,6 +10,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from humanseg.datasets.synthetic_output import prepare_out_dir
 from humanseg.errors import DataError
 
 GENERATOR_NAME = "humanseg.datasets.synthetic_humanseg"
@@ -60,7 +60,7 @@ def make_synthetic_humanseg(out_dir: str | Path, num_clips: int = 30, frames_per
     """
     width, height = _check_args(num_clips, frames_per_clip, size, splits)
     out = Path(out_dir)
-    _prepare_out_dir(out)
+    prepare_out_dir(out, GENERATOR_NAME, "humanseg", _OUTPUT_ENTRIES)
     (out / "images").mkdir(parents=True)
     (out / "annotations").mkdir()
 
@@ -111,32 +111,6 @@ def _check_args(num_clips: int, frames_per_clip: int, size: tuple[int, int],
     if len(splits) != 3 or min(splits) < 0 or sum(splits) <= 0:
         raise ValueError(f"splits must be three non-negative fractions (train, val, test), got {splits}")
     return width, height
-
-
-def _is_synthetic_set(out: Path) -> bool:
-    try:
-        meta = json.loads((out / "meta.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and meta.get("generator") == GENERATOR_NAME
-
-
-def _prepare_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise DataError(f"{out} exists and is not a directory; choose another --out_dir")
-    if not out.exists() or not any(out.iterdir()):
-        out.mkdir(parents=True, exist_ok=True)
-        return
-    if not _is_synthetic_set(out):
-        raise DataError(f"{out} is not empty and does not hold a synthetic humanseg set (no meta.json "
-                        f"from {GENERATOR_NAME}); refusing to write there. Choose an empty or new "
-                        f"--out_dir, or remove the directory yourself.")
-    for name in _OUTPUT_ENTRIES:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
 
 
 def _assign_splits(num_clips: int, fractions: tuple[float, float, float],
