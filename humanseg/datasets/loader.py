@@ -6,7 +6,8 @@ import random
 import numpy as np
 import paddle
 
-from humanseg.errors import ConfigError
+from humanseg import errors
+from humanseg.errors import ConfigError, HumanSegError
 
 
 class SeededBatchSampler(paddle.io.Sampler):
@@ -61,26 +62,49 @@ class SeededBatchSampler(paddle.io.Sampler):
 
 
 class SeededSamples(paddle.io.Dataset):
-    """Wraps a dataset so that ``ds[(index, seed)]`` seeds ``random`` and NumPy before loading."""
+    """Wraps a dataset so that ``ds[(index, seed)]`` seeds ``random`` and NumPy before loading
+    (``ds[index]`` when ``seeded`` is False), and a user error becomes data.
 
-    def __init__(self, dataset: paddle.io.Dataset):
-        self.dataset = dataset
+    A HumanSegError raised while loading (a corrupt image, a bad label) is returned as
+    ``{'error': ...}`` so that it crosses from a loader worker to the main process intact, where
+    ``raise_if_error`` raises it again: the user sees one message, not a worker traceback.
+    """
+
+    def __init__(self, dataset: paddle.io.Dataset, seeded: bool = True):
+        self.dataset, self.seeded = dataset, seeded
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     def __getitem__(self, key):
-        idx, seed = key
-        random.seed(seed)
-        np.random.seed(seed)
-        return self.dataset[idx]
+        idx = key
+        if self.seeded:
+            idx, seed = key
+            random.seed(seed)
+            np.random.seed(seed)
+        try:
+            return self.dataset[idx]
+        except HumanSegError as e:
+            return {"error": [type(e).__name__, str(e)]}
+
+
+def raise_if_error(batch: dict) -> dict:
+    """Raise the user error a loader worker returned in ``batch`` (see SeededSamples)."""
+    if "error" in batch:
+        kind, message = batch["error"]
+        raise getattr(errors, kind, errors.DataError)(message)
+    return batch
 
 
 def collate(samples: list[dict]) -> dict:
-    """Stack images and labels; keep per-sample metadata (trans_info, paths) as lists."""
-    out = {"img": paddle.to_tensor(np.stack([s["img"] for s in samples]))}
+    """Stack images and labels as NumPy arrays (the loader makes tensors of them, through shared
+    memory from workers); keep per-sample metadata (trans_info, paths) as lists."""
+    failed = [s["error"] for s in samples if "error" in s]
+    if failed:  # a batch with no array at all trips Paddle's worker transfer, hence "img"
+        return {"error": failed[0], "img": np.zeros(1, dtype="float32")}
+    out = {"img": np.stack([s["img"] for s in samples])}
     if all("label" in s for s in samples):
-        out["label"] = paddle.to_tensor(np.stack([s["label"] for s in samples]))
+        out["label"] = np.stack([s["label"] for s in samples])
     for key in ("trans_info", "img_path"):
         if key in samples[0]:
             out[key] = [s[key] for s in samples]
@@ -97,11 +121,12 @@ def build_train_loader(dataset, batch_size: int, seed: int = 0, num_workers: int
                                  rank=rank, world_size=world_size)
     loader = paddle.io.DataLoader(SeededSamples(dataset), batch_sampler=sampler,
                                   collate_fn=collate, num_workers=num_workers,
-                                  return_list=True, use_shared_memory=False)
+                                  return_list=True, use_shared_memory=True)
     return sampler, loader
 
 
 def build_eval_loader(dataset, num_workers: int = 0):
     """A loader over ``dataset`` in order, one sample per batch (labels keep their own sizes)."""
-    return paddle.io.DataLoader(dataset, batch_size=1, shuffle=False, collate_fn=collate,
-                                num_workers=num_workers, return_list=True, use_shared_memory=False)
+    return paddle.io.DataLoader(SeededSamples(dataset, seeded=False), batch_size=1, shuffle=False,
+                                collate_fn=collate, num_workers=num_workers, return_list=True,
+                                use_shared_memory=True)

@@ -7,7 +7,7 @@ import time
 import paddle
 from tqdm import tqdm
 
-from humanseg.datasets.loader import build_eval_loader
+from humanseg.datasets.loader import build_eval_loader, raise_if_error
 from humanseg.engine.infer import inference
 from humanseg.metrics import ConnectivityMetric, IoUMetric
 from humanseg.utils.dist import DistEnv, all_reduce_attrs
@@ -38,6 +38,7 @@ def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bo
     start = time.time()
     with paddle.no_grad():
         for batch in tqdm(loader, desc="eval", unit="img", disable=not progress, leave=False):
+            raise_if_error(batch)
             logits = inference(model, batch["img"], batch["trans_info"][0])
             pred = paddle.argmax(logits, axis=1).numpy()
             label = batch["label"].numpy()

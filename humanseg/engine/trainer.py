@@ -10,6 +10,7 @@ import time
 import numpy as np
 import paddle
 
+from humanseg.datasets.loader import raise_if_error
 from humanseg.engine.amp import Precision
 from humanseg.errors import ConfigError, HumanSegError
 from humanseg.utils.dist import DistEnv, all_reduce_sum, non_trainable_state
@@ -130,7 +131,7 @@ class Trainer:
                 self.sampler.set_epoch(self.epoch, self.batch_in_epoch)
                 self._batches = iter(self.loader)
             try:
-                batch = next(self._batches)
+                batch = raise_if_error(next(self._batches))
                 self.batch_in_epoch += 1
                 return batch
             except StopIteration:

@@ -121,3 +121,20 @@ def test_loss_count_differs_from_model_outputs(tmp_path, synthetic_root):
     cfg = tiny_config(synthetic_root)
     cfg["loss"] = {"types": [{"type": "CrossEntropyLoss"}], "coef": [1, 0.4]}
     assert_user_error(train(tmp_path, write_config(tmp_path, cfg)), "loss.types")
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_image_that_fails_to_decode_while_training(tmp_path, broken_root, workers):
+    """Header fine (passes the up-front check), pixels corrupt: found by a loader worker, and the
+    user still gets one message naming the file, not a worker traceback."""
+    image = open(broken_root / "train.txt").readlines()[-1].split()[0]
+    w, h = Image.open(broken_root / image).size
+    Image.new("RGB", (w, h)).save(tmp_path / "ok.png")
+    data = bytearray((tmp_path / "ok.png").read_bytes())
+    start = data.index(b"IDAT") + 4  # headers stay valid, the compressed pixels do not
+    data[start:start + 16] = b"\xff" * 16
+    (broken_root / image).write_bytes(bytes(data))
+    config = write_config(tmp_path, tiny_config(str(broken_root)))
+    r = run_tool("train.py", "--config", config, "--save_dir", str(tmp_path / "out"),
+                 "--iters", "12", "--num_workers", workers, cwd=str(tmp_path))
+    assert_user_error(r, "cannot read image", os.path.basename(image))
