@@ -11,7 +11,6 @@ from humanseg.datasets.loader import build_eval_loader, raise_if_error
 from humanseg.engine.infer import inference
 from humanseg.metrics import ConnectivityMetric, IoUMetric
 from humanseg.utils.dist import DistEnv, all_reduce_attrs
-from humanseg.utils.logger import logger
 
 
 def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bool = True,
@@ -55,9 +54,7 @@ def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bo
 
 def format_metrics(result: dict, class_names: list[str] | None = None) -> str:
     """A short summary line and a per-class table."""
-    head = (f"mIoU={result['miou']:.4f} Acc={result['acc']:.4f} Kappa={result['kappa']:.4f} "
-            f"Dice={result['mdice']:.4f}{_conn_text(result)} "
-            f"({result.get('num_images', '?')} images)")
+    head = f"{summary_line(result)} ({result.get('num_images', '?')} images)"
     names = class_names or [str(i) for i in range(len(result["class_iou"]))]
     has_conn = "class_connectivity" in result
     rows = ["class        IoU     Precision  Recall   Dice" + ("    Conn" if has_conn else "")]
@@ -68,13 +65,11 @@ def format_metrics(result: dict, class_names: list[str] | None = None) -> str:
     return head + "\n" + "\n".join(rows)
 
 
-def _conn_text(result: dict) -> str:
-    return f" Conn={result['connectivity']:.4f}" if "connectivity" in result else ""
+def summary_line(result: dict) -> str:
+    """``mIoU=... Acc=... Kappa=... Dice=... [Conn=...]`` for logs and reports."""
+    conn = f" Conn={result['connectivity']:.4f}" if "connectivity" in result else ""
+    return (f"mIoU={result['miou']:.4f} Acc={result['acc']:.4f} Kappa={result['kappa']:.4f} "
+            f"Dice={result['mdice']:.4f}{conn}")
 
 
-def log_metrics(result: dict, prefix: str = "[EVAL]") -> None:
-    for line in format_metrics(result).splitlines():
-        logger.info(f"{prefix} {line}")
-
-
-__all__ = ["evaluate", "format_metrics", "log_metrics"]
+__all__ = ["evaluate", "format_metrics", "summary_line"]

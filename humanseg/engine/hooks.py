@@ -10,6 +10,7 @@ from collections import defaultdict
 
 import paddle
 
+from humanseg.engine.evaluate import summary_line
 from humanseg.utils.checkpoint import (prune_checkpoints, remove_stale_temporaries,
                                        save_best_model, save_checkpoint)
 from humanseg.utils.logger import logger
@@ -98,10 +99,7 @@ class EvalHook:
         trainer.model.train()
         trainer.state["eval"] = metrics
         self.history.append({"iter": trainer.iter, **metrics})
-        logger.info(f"[EVAL] iter={trainer.iter} mIoU={metrics['miou']:.4f} "
-                    f"Acc={metrics['acc']:.4f} Kappa={metrics['kappa']:.4f} "
-                    f"Dice={metrics['mdice']:.4f} "
-                    f"Conn={metrics.get('connectivity', float('nan')):.4f} class_IoU="
+        logger.info(f"[EVAL] iter={trainer.iter} {summary_line(metrics)} class_IoU="
                     f"{[round(v, 4) for v in metrics['class_iou']]}")
         if self.on_result:
             self.on_result(trainer, metrics)
