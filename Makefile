@@ -18,7 +18,7 @@ $(STAMP_BASE): setup.py | $(PY)
 	touch $@
 
 $(STAMP_TEST): $(STAMP_BASE)
-	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q -e ".[test,export]"
 	$(PIP) install -q --no-deps paddleseg==2.8.0
 	touch $@
 
