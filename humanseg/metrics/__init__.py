@@ -1,6 +1,7 @@
 """Segmentation metrics: pure functions and accumulators."""
 from humanseg.metrics.connectivity import ConnectivityMetric, compute_connectivity
+from humanseg.metrics.flicker import FlickerMetric, compute_flicker, flicker_pair
 from humanseg.metrics.iou import IoUMetric, confusion_matrix, metrics_from_confusion
 
-__all__ = ["ConnectivityMetric", "IoUMetric", "compute_connectivity", "confusion_matrix",
-           "metrics_from_confusion"]
+__all__ = ["ConnectivityMetric", "FlickerMetric", "IoUMetric", "compute_connectivity", "compute_flicker",
+           "confusion_matrix", "flicker_pair", "metrics_from_confusion"]
