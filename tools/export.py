@@ -1,0 +1,75 @@
+"""Export a model for deployment: the Paddle 3 inference model (model.json + model.pdiparams),
+optionally model.onnx (paddle2onnx, checked with onnxruntime right after export), and deploy.yaml
+(preprocessing, input shape, output op, class names, palette) that deploy/python reads."""
+import argparse
+import os
+import sys
+
+import _bootstrap  # noqa: F401
+
+from humanseg.cli import add_common_args, load_checked_config, run_tool, set_device
+from humanseg.export.exporter import OUTPUT_OPS, parse_input_shape
+from humanseg.export.onnx_export import onnx_available
+from humanseg.export.run import FORMATS
+
+
+def parse_args(argv=None):
+    default_format = "both" if onnx_available() else "paddle"
+    p = argparse.ArgumentParser(description=__doc__)
+    add_common_args(p)
+    p.add_argument("--model_path", default=None,
+                   help="trained weights (.pdparams, a folder holding model.pdparams, an archive "
+                        "or a URL); without it the untrained weights are exported (a warning)")
+    p.add_argument("--save_dir", required=True, help="output folder of the exported model")
+    p.add_argument("--input_shape", nargs="+", default=None, metavar="N C H W",
+                   help="network input shape; -1 = dynamic (default: -1 C -1 -1, i.e. any batch "
+                        "and image size). Models with adaptive pooling (Fast-SCNN) need a fixed "
+                        "H W for ONNX, e.g. --input_shape 1 3 224 398")
+    p.add_argument("--output_op", default="softmax", choices=OUTPUT_OPS,
+                   help="appended to the network: softmax (default here: float32 probabilities, "
+                        "which the deploy app needs for a soft alpha and temporal smoothing), "
+                        "argmax (int32 labels; PaddleSeg's default) or none (logits)")
+    p.add_argument("--format", default=default_format, choices=FORMATS,
+                   help="paddle (model.json + model.pdiparams), onnx (adds model.onnx, needs "
+                        "paddle2onnx + onnxruntime) or both. Default: both when paddle2onnx and "
+                        f"onnxruntime are importable, else paddle (here: {default_format})")
+    return p.parse_args(argv)
+
+
+@run_tool
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_checked_config(args.config, args.opts, required=("model",))
+    img_channels = int((cfg.get("val_dataset") or {}).get("img_channels", 3))
+    input_shape = parse_input_shape(args.input_shape, img_channels)
+    if args.format in ("onnx", "both"):
+        from humanseg.export.onnx_export import require_onnx
+        require_onnx()
+    set_device(args.device)
+    from humanseg.cvlibs.builder import SegBuilder
+    from humanseg.export.run import export_model
+    from humanseg.utils.weights import load_pretrained
+    from humanseg.export.deploy_config import deploy_transforms
+    deploy_transforms(cfg, img_channels)  # transform mistakes before the slow steps
+    model = SegBuilder(cfg).model
+    if args.model_path:
+        load_pretrained(model, args.model_path)
+    else:
+        print("warning: no --model_path: exporting the untrained weights the config builds "
+              "(pretrained backbone or random); its predictions are meaningless", file=sys.stderr)
+    result = export_model(model, cfg, args.save_dir, input_shape, args.output_op, args.format)
+    for path in result.files:
+        print(f"wrote {path}")
+    check = result.onnx_check
+    if check is not None:
+        extra = (f", labels agree on {check['label_agreement']:.4%}"
+                 if "label_agreement" in check else "")
+        print(f"ONNX check (onnxruntime vs Paddle dygraph, random input {check['input_shape']}): "
+              f"max abs diff {check['max_abs_diff']:.3g}{extra} - passed")
+    secs = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    print(f"exported {os.path.basename(os.path.abspath(args.config))} ({args.format}, "
+          f"output_op {args.output_op}, input_shape {input_shape}) to {result.save_dir} [{secs}]")
+
+
+if __name__ == "__main__":
+    main()
