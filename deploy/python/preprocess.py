@@ -1,0 +1,174 @@
+"""The deterministic transforms of deploy.yaml, with cv2/numpy only, and their reversal.
+
+Each transform acts on an HxWxC float32 image (0..255, the network's colour order) and appends
+``('resize'|'padding', (h, w))`` — the size *before* it — to ``trans_info``, exactly as
+humanseg's (and PaddleSeg 2.8's) transforms do, so a test can compare them array for array.
+``reverse`` maps a network output back to the original image through ``trans_info``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+
+INTERP_FLAGS = {"NEAREST": cv2.INTER_NEAREST, "LINEAR": cv2.INTER_LINEAR,
+                "CUBIC": cv2.INTER_CUBIC, "AREA": cv2.INTER_AREA,
+                "LANCZOS4": cv2.INTER_LANCZOS4}
+
+Op = Callable[[np.ndarray, list], np.ndarray]
+
+
+def _resize(img: np.ndarray, w: int, h: int, interp: int = cv2.INTER_LINEAR) -> np.ndarray:
+    out = cv2.resize(img, (int(w), int(h)), interpolation=interp)
+    return out[..., None] if img.ndim == 3 and out.ndim == 2 else out
+
+
+def _scaled(h: int, w: int, scale: float) -> tuple[int, int]:
+    return int(round(h * scale)), int(round(w * scale))
+
+
+def _resize_long(img: np.ndarray, long_size: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    nh, nw = _scaled(h, w, float(long_size) / float(max(h, w)))
+    return _resize(img, nw, nh)
+
+
+def _pad(img: np.ndarray, target_w: int, target_h: int, value: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    if h > target_h or w > target_w:
+        raise ValueError(f"Padding: the image ({w}x{h}, w x h) is larger than target_size "
+                         f"({target_w}x{target_h}); resize it first or raise target_size")
+    if h == target_h and w == target_w:
+        return img
+    out = np.full((target_h, target_w) + img.shape[2:], value, dtype=img.dtype)
+    out[:h, :w] = img
+    return out
+
+
+def make_op(t: dict[str, Any]) -> Op:
+    """A callable ``op(img, trans_info) -> img`` for one validated transform dict."""
+    kind = t["type"]
+    if kind == "Resize":
+        tw, th = t["target_size"]
+        interp = INTERP_FLAGS[t["interp"]]
+
+        def resize(img, info):
+            h, w = img.shape[:2]
+            info.append(("resize", (h, w)))
+            size = [tw, th]
+            if t["keep_ratio"]:
+                scale = min(max(tw, th) / max(w, h), min(tw, th) / min(w, h))
+                size = [round(w * scale), round(h * scale)]
+            if t["size_divisor"]:
+                d = t["size_divisor"]
+                size = [math.ceil(s / d) * d for s in size]
+            return _resize(img, size[0], size[1], interp)
+        return resize
+    if kind == "ResizeByLong":
+        def resize_by_long(img, info):
+            info.append(("resize", img.shape[:2]))
+            return _resize_long(img, t["long_size"])
+        return resize_by_long
+    if kind == "ResizeByShort":
+        def resize_by_short(img, info):
+            h, w = img.shape[:2]
+            info.append(("resize", (h, w)))
+            short = t["short_size"]
+            if short / min(h, w) * max(h, w) > t["max_size"]:
+                short = int(t["max_size"] / max(h, w) * min(h, w))
+            nh, nw = _scaled(h, w, float(short) / float(min(h, w)))
+            return _resize(img, nw, nh)
+        return resize_by_short
+    if kind == "LimitLong":
+        def limit_long(img, info):
+            long_edge = max(img.shape[:2])
+            info.append(("resize", img.shape[:2]))
+            target = long_edge
+            if t["max_long"] is not None and long_edge > t["max_long"]:
+                target = t["max_long"]
+            elif t["min_long"] is not None and long_edge < t["min_long"]:
+                target = t["min_long"]
+            return img if target == long_edge else _resize_long(img, target)
+        return limit_long
+    if kind == "Padding":
+        def padding(img, info):
+            info.append(("padding", img.shape[:2]))
+            return _pad(img, t["target_size"][0], t["target_size"][1], t["im_padding_value"])
+        return padding
+    if kind == "PaddingByAspectRatio":
+        def padding_by_aspect_ratio(img, info):
+            h, w = img.shape[:2]
+            ratio = w / h
+            if ratio == t["aspect_ratio"]:
+                return img
+            if ratio > t["aspect_ratio"]:
+                h = int(w / t["aspect_ratio"])
+            else:
+                w = int(h * t["aspect_ratio"])
+            info.append(("padding", img.shape[:2]))
+            return _pad(img, w, h, t["im_padding_value"])
+        return padding_by_aspect_ratio
+    if kind == "Normalize":
+        mean = np.array(t["mean"], dtype=np.float64)
+        std = np.array(t["std"], dtype=np.float64)
+
+        def normalize(img, info):
+            out = img.astype(np.float32) / 255.0
+            np.subtract(out, mean, out=out, casting="same_kind")
+            np.divide(out, std, out=out, casting="same_kind")
+            return out
+        return normalize
+    raise ValueError(f"unsupported transform type {kind!r}")
+
+
+class Preprocessor:
+    """deploy.yaml's transforms as one callable: BGR uint8 image -> NCHW float32 + trans_info.
+
+    Args:
+        transforms: Validated transform dicts (``DeployConfig.transforms``).
+        color_order: The network's channel order, 'RGB' or 'BGR'.
+    """
+
+    def __init__(self, transforms: list[dict[str, Any]], color_order: str = "RGB"):
+        self.ops = [make_op(t) for t in transforms]
+        self.color_order = color_order
+
+    def apply(self, img: np.ndarray) -> tuple[np.ndarray, list]:
+        """Run the transforms on an HxWxC float32 image already in the network's colour order;
+        returns the HxWxC result and trans_info."""
+        info: list = []
+        for op in self.ops:
+            img = op(img, info)
+        return img, info
+
+    def __call__(self, image_bgr: np.ndarray) -> tuple[np.ndarray, list]:
+        """A [1, C, H, W] float32 network input for ``image_bgr`` (HxWx3 uint8) and trans_info."""
+        img = image_bgr
+        if img.ndim == 2:
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        if self.color_order == "RGB":
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        img, info = self.apply(img.astype(np.float32))
+        return np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32), info
+
+
+def reverse(output: np.ndarray, trans_info: list, nearest: bool = False) -> np.ndarray:
+    """Map a [C, h, w] network output back through ``trans_info`` (last step first).
+
+    A resize step is undone with cv2.resize (INTER_LINEAR, half-pixel centres, which equals
+    bilinear interpolation with align_corners=False; INTER_NEAREST for label maps when
+    ``nearest``), a padding step by cropping.
+    """
+    hwc = np.ascontiguousarray(output.transpose(1, 2, 0))
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    for kind, (h, w) in reversed(trans_info):
+        if kind == "resize":
+            if hwc.shape[:2] != (h, w):
+                hwc = _resize(hwc, w, h, interp)
+        elif kind == "padding":
+            hwc = hwc[:h, :w]
+        else:
+            raise ValueError(f"unknown trans_info step {kind!r}")
+    return np.ascontiguousarray(hwc.transpose(2, 0, 1))
