@@ -1,0 +1,86 @@
+"""deploy.yaml validation: each mistake gives one error naming the file, the key and the fix;
+PaddleSeg-exported files get PaddleSeg's defaults."""
+import os
+
+import pytest
+import yaml
+
+from deploy_config import DeployConfigError, load_deploy_config
+from predictor import Predictor
+
+
+def _folder(tmp_path, deploy, files=("model.json", "model.pdiparams")):
+    for f in files:
+        (tmp_path / f).write_bytes(b"x")
+    (tmp_path / "deploy.yaml").write_text(yaml.safe_dump({"Deploy": deploy}))
+    return str(tmp_path)
+
+
+BASE = {"model": "model.json", "params": "model.pdiparams",
+        "transforms": [{"type": "Resize", "target_size": [96, 64]}, {"type": "Normalize"}]}
+
+
+def test_paddleseg_file_gets_defaults(tmp_path):
+    cfg = load_deploy_config(_folder(tmp_path, {"model": "model.json", "params": "model.pdiparams",
+                                                "transforms": [{"type": "Resize"},
+                                                               {"type": "Normalize"}]}))
+    assert cfg.output_op == "argmax"  # PaddleSeg's export default
+    assert cfg.transforms == [
+        {"type": "Resize", "target_size": [512, 512], "keep_ratio": False, "size_divisor": None,
+         "interp": "LINEAR"},
+        {"type": "Normalize", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}]
+    assert cfg.input_shape == [-1, 3, -1, -1] and cfg.color_order == "RGB"
+    assert cfg.network_size() == (512, 512)
+    assert cfg.onnx_file is None and cfg.model_file == os.path.join(str(tmp_path), "model.json")
+
+
+@pytest.mark.parametrize("change, key, words", [
+    ({"transforms": [{"type": "RandomHorizontalFlip"}]}, "Deploy.transforms[0].type",
+     "RandomHorizontalFlip"),
+    ({"transforms": [{"type": "Resize", "target_size": [0, 5]}]},
+     "Deploy.transforms[0].target_size", "width, height"),
+    ({"transforms": [{"type": "Resize", "interp": "BICUBIC"}]}, "Deploy.transforms[0].interp",
+     "LINEAR"),
+    ({"transforms": [{"type": "Resize", "sizes": 3}]}, "Deploy.transforms[0]", "sizes"),
+    ({"transforms": [{"type": "ResizeByShort"}]}, "Deploy.transforms[0].short_size", "required"),
+    ({"transforms": [{"type": "Normalize", "std": [0, 1, 1]}]}, "Deploy.transforms[0].std", "0"),
+    ({"output_op": "sigmoid"}, "Deploy.output_op", "softmax"),
+    ({"color_order": "HSV"}, "Deploy.color_order", "RGB"),
+    ({"input_shape": [1, 3, 224]}, "Deploy.input_shape", "N, C, H, W"),
+    ({"params": "missing.pdiparams"}, "Deploy.params", "does not exist"),
+    ({"onnx": "model.onnx"}, "Deploy.onnx", "does not exist"),
+    ({"num_classes": 2, "class_names": ["a"]}, "Deploy.class_names", "num_classes"),
+    ({"palette": [[0, 0, 300]]}, "Deploy.palette", "0..255"),
+])
+def test_bad_deploy_yaml(tmp_path, change, key, words):
+    folder = _folder(tmp_path, {**BASE, **change})
+    with pytest.raises(DeployConfigError) as e:
+        load_deploy_config(folder)
+    msg = str(e.value)
+    assert "deploy.yaml" in msg and f"`{key}`" in msg and words in msg, msg
+
+
+def test_missing_folder_and_section(tmp_path):
+    with pytest.raises(DeployConfigError, match="deploy.yaml not found.*tools/export.py"):
+        load_deploy_config(str(tmp_path / "nowhere"))
+    (tmp_path / "deploy.yaml").write_text("model: model.json\n")
+    with pytest.raises(DeployConfigError, match="`Deploy` section is missing"):
+        load_deploy_config(str(tmp_path))
+    (tmp_path / "deploy.yaml").write_text("Deploy: [unclosed\n")
+    with pytest.raises(DeployConfigError, match="not valid YAML"):
+        load_deploy_config(str(tmp_path))
+
+
+def test_onnx_backend_without_onnx_says_how_to_export(exported_argmax):
+    with pytest.raises(FileNotFoundError, match="tools/export.py .*--format onnx"):
+        Predictor(exported_argmax, backend="onnx")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        Predictor(exported_argmax, backend="tensorrt")
+    with pytest.raises(RuntimeError, match="--use_trt needs --device gpu"):
+        Predictor(exported_argmax, backend="paddle", use_trt=True)
+
+
+def test_export_tool_output_reads_back(exported):
+    cfg = load_deploy_config(exported)
+    assert cfg.output_op == "softmax" and cfg.onnx_file.endswith("model.onnx")
+    assert cfg.network_size() == (96, 64) and cfg.num_classes == 2
