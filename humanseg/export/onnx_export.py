@@ -21,6 +21,10 @@ OPSET_VERSION = 11
 _CONVERT = ("import sys, paddle2onnx; "
             "paddle2onnx.export(sys.argv[1], sys.argv[2], sys.argv[3], "
             "opset_version=int(sys.argv[4]), optimize_tool='None')")
+ADAPTIVE_POOL_NOTE = ("paddle2onnx turns adaptive pooling into a fixed AveragePool, exact only when "
+                      "each pooled feature map divides evenly into its bins (Fast-SCNN, bins 1/2/3/6 "
+                      "at 1/32 scale: H and W multiples of 192, e.g. Resize target_size [384, 192] "
+                      "with --input_shape 1 3 192 384).")
 _STATIC_SHAPE_MARKERS = ("only support static input shape", "Adaptive only support")
 
 
@@ -73,7 +77,8 @@ def convert_to_onnx(save_dir: str, fixed_shape_hint: str, opset: int = OPSET_VER
     if any(m in log for m in _STATIC_SHAPE_MARKERS):
         raise ConfigError(f"this model needs a fixed input shape for ONNX (adaptive pooling on a "
                           f"dynamic H/W; paddle2onnx aborted): rerun with --input_shape "
-                          f"{fixed_shape_hint}, or use --format paddle for a dynamic-shape model.")
+                          f"{fixed_shape_hint}, or use --format paddle for a dynamic-shape model. "
+                          f"{ADAPTIVE_POOL_NOTE}")
     how = f"killed by signal {-r.returncode}" if r.returncode < 0 else f"exit {r.returncode}"
     raise HumanSegError(f"paddle2onnx failed ({how}) converting {save_dir}/model.json to ONNX:\n  "
                         f"{_tail(log)}\nUse --format paddle to export without ONNX.")
@@ -86,8 +91,15 @@ def run_onnx(onnx_path: str, x: np.ndarray, threads: int | None = None) -> np.nd
     opts.log_severity_level = 3  # paddle2onnx leaves unused initializers; ORT warns for each
     if threads:
         opts.intra_op_num_threads = threads
-    session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x})[0]
+    try:
+        session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+    except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph/RuntimeException types
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        hint = (" The fixed input is too small for an adaptive pooling's bins: raise H and W."
+                if "strides must only contain positive" in first else "")
+        raise HumanSegError(f"onnxruntime cannot run {onnx_path} on a {list(x.shape)} input: "
+                            f"{first}.{hint}") from None
 
 
 def compare_outputs(expected: np.ndarray, got: np.ndarray, output_op: str) -> dict:

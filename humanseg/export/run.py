@@ -12,6 +12,7 @@ import paddle.nn as nn
 
 from humanseg.export import deploy_config as dc
 from humanseg.export import onnx_export
+from humanseg.errors import ConfigError, HumanSegError
 from humanseg.export.exporter import InferenceHead, save_inference_model
 
 FORMATS = ("paddle", "onnx", "both")
@@ -97,7 +98,7 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
     if not with_onnx and os.path.exists(stale):
         os.remove(stale)  # an earlier export's ONNX would not match this model
     written_onnx = False
-    try:
+    try:  # deploy.yaml is written even when the ONNX step fails: the Paddle model is usable
         if with_onnx:
             t0 = time.perf_counter()
             log("converting to ONNX with paddle2onnx (opset "
@@ -107,6 +108,9 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
             result.onnx_check = _check_onnx(model, onnx_path, input_shape, fixed_hw, output_op)
             written_onnx = True
             result.files.append(os.path.abspath(onnx_path))
+    except HumanSegError as e:
+        raise type(e)(f"{e} (The Paddle model and a deploy.yaml without `onnx` are in "
+                      f"{result.save_dir}.)") from None
     finally:
         versions = _versions(written_onnx)
         content = dc.deploy_dict(transforms=transforms, input_shape=input_shape,
@@ -119,7 +123,6 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
 
 def _check_fixed_shape(input_shape: list[int], fixed_hw: tuple[int, int] | None,
                        key: str) -> None:
-    from humanseg.errors import ConfigError
     h, w = input_shape[2], input_shape[3]
     if h == -1 and w == -1:
         return
@@ -138,7 +141,6 @@ def _check_onnx(model: nn.Layer, onnx_path: str, input_shape: list[int],
                 fixed_hw: tuple[int, int] | None, output_op: str) -> dict:
     """Run the ONNX model and the dygraph model on one random input and compare; a failed
     check removes model.onnx and raises."""
-    from humanseg.errors import HumanSegError
     x = _check_input(input_shape, fixed_hw)
     with paddle.no_grad():
         expected = InferenceHead(model, output_op)(paddle.to_tensor(x)).numpy()
@@ -152,7 +154,9 @@ def _check_onnx(model: nn.Layer, onnx_path: str, input_shape: list[int],
             f", labels agree on {check['label_agreement']:.2%}" if "label_agreement" in check
             else ""))
         raise HumanSegError(f"the ONNX model disagrees with the Paddle model on a random "
-                            f"{list(x.shape)} input ({detail}); model.onnx was removed. An op "
-                            f"paddle2onnx converts wrongly (GroupNorm is a known one) is the "
-                            f"likely cause; deploy with the Paddle model (--format paddle).")
+                            f"{list(x.shape)} input ({detail}); model.onnx was removed. Known "
+                            f"causes: GroupNorm (paddle2onnx exports it wrongly) and adaptive "
+                            f"pooling on a size its bins do not divide. "
+                            f"{onnx_export.ADAPTIVE_POOL_NOTE} Or deploy the Paddle model "
+                            f"(--format paddle).")
     return check

@@ -1,0 +1,51 @@
+"""Helpers of the export tests: model specs from tests/models, the deploy/python package, and
+running an exported folder with Paddle Inference / onnxruntime."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+DEPLOY_PYTHON = os.path.join(os.path.dirname(TESTS), "deploy", "python")
+for path in (os.path.join(TESTS, "models"),):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+def paddle_inference_run(model_dir: str, x: np.ndarray) -> np.ndarray:
+    """First output of ``model_dir/model.json`` on ``x`` with Paddle Inference on CPU: oneDNN on,
+    its placement pass deleted (the interpolate workaround of reference/ecosystem.md §1)."""
+    from paddle import inference
+    config = inference.Config(os.path.join(model_dir, "model.json"),
+                              os.path.join(model_dir, "model.pdiparams"))
+    config.disable_gpu()
+    config.enable_onednn()
+    config.delete_pass("onednn_placement_pass")
+    config.disable_glog_info()
+    predictor = inference.create_predictor(config)
+    handle = predictor.get_input_handle(predictor.get_input_names()[0])
+    handle.reshape(list(x.shape))
+    handle.copy_from_cpu(np.ascontiguousarray(x))
+    predictor.run()
+    return predictor.get_output_handle(predictor.get_output_names()[0]).copy_to_cpu()
+
+
+def onnx_run(model_dir: str, x: np.ndarray) -> np.ndarray:
+    from humanseg.export.onnx_export import run_onnx
+    return run_onnx(os.path.join(model_dir, "model.onnx"), x)
+
+
+@pytest.fixture(scope="session")
+def deploy_predictor_class():
+    """deploy/python's ``Predictor`` (from infer.py, else predictor.py where it is defined)."""
+    if DEPLOY_PYTHON not in sys.path:
+        sys.path.insert(0, DEPLOY_PYTHON)
+    for module in ("infer", "predictor"):
+        if os.path.isfile(os.path.join(DEPLOY_PYTHON, module + ".py")):
+            mod = __import__(module)
+            if hasattr(mod, "Predictor"):
+                return mod.Predictor
+    pytest.fail(f"deploy/python has no Predictor (looked in infer.py and predictor.py under "
+                f"{DEPLOY_PYTHON})")
