@@ -44,6 +44,7 @@ from humanseg.metrics import FlickerMetric, IoUMetric  # noqa: E402
 
 STAGES = ("decode", "preprocess", "infer", "smooth", "composite", "encode")
 DEFAULT_WORK_DIR = os.path.join(ROOT, "output", "bench_video")
+DEFAULT_WARMUP = 3
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -56,7 +57,8 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def run_row(runner, clip, out_path: str, frames: int | None = None, warmup: int = 3) -> dict:
+def run_row(runner, clip, out_path: str, frames: int | None = None,
+            warmup: int = DEFAULT_WARMUP) -> dict:
     """Runs ``runner`` over the clip's video; per-stage ms, fps, mIoU and flicker.
 
     Args:
@@ -175,7 +177,9 @@ def parse_args(argv=None):
                    help="also run this quantized ONNX model (from tools/quantize_onnx.py) at each size")
     p.add_argument("--infer_every", type=int, default=1,
                    help="K > 1 adds rows that run the network every K-th frame (flow propagation between)")
-    p.add_argument("--mediapipe", default="auto", choices=["auto", "off"])
+    p.add_argument("--mediapipe", default="auto", choices=["auto", "no_install", "off"],
+                   help="auto: install MediaPipe into work_dir/mediapipe when missing; "
+                        "no_install: use it only if already there; off: no MediaPipe rows")
     p.add_argument("--repeats", type=int, default=1, help="timing rounds (rows interleaved); median")
     p.add_argument("--train_iters", type=int, default=None, help="iterations when training the model")
     return p.parse_args(argv)
@@ -231,8 +235,9 @@ def main(argv=None):
                            clips, per_clip, size)
     model_dir = args.model_dir or train_and_export(args.work_dir, args.train_iters)
     mp_module = None
-    if args.mediapipe == "auto":
-        mp_module, where = load_mediapipe(os.path.join(args.work_dir, "mediapipe"))
+    if args.mediapipe != "off":
+        mp_module, where = load_mediapipe(os.path.join(args.work_dir, "mediapipe"),
+                                          install=args.mediapipe == "auto")
         print(f"MediaPipe: {where}" if mp_module else f"MediaPipe rows skipped: {where}", flush=True)
     out_dir = os.path.join(args.work_dir, "videos")
     os.makedirs(out_dir, exist_ok=True)

@@ -1,0 +1,119 @@
+"""bench/bench_video.py on a tiny clip with a tiny exported model: the script cannot rot.
+
+No timing assertions and no MediaPipe (its rows must be skipped cleanly when it is absent).
+"""
+import json
+import os
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from support import ROOT, run_tool
+
+BENCH = os.path.join(ROOT, "bench")
+if BENCH not in sys.path:
+    sys.path.insert(0, BENCH)
+
+import bench_video  # noqa: E402
+from video_clip import make_video_clip  # noqa: E402
+from video_peers import load_mediapipe  # noqa: E402
+from video_stages import PeerRunner  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_export(tmp_path_factory):
+    """An untrained PP-HumanSeg-Lite exported by tools/export.py (Paddle + ONNX, dynamic H/W)."""
+    tmp = tmp_path_factory.mktemp("bench_video_model")
+    cfg = tmp / "lite.yml"
+    cfg.write_text(yaml.safe_dump({
+        "model": {"type": "PPHumanSegLite", "num_classes": 2},
+        "export": {"transforms": [{"type": "Resize", "target_size": [96, 54]}, {"type": "Normalize"}]}}))
+    res = run_tool("export.py", "--config", str(cfg), "--save_dir", str(tmp / "export"),
+                   "--format", "both", "--output_op", "softmax")
+    assert res.returncode == 0, res.stderr[-2000:]
+    return str(tmp / "export")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_video_clip(str(tmp_path_factory.mktemp("bench_video_clip")), num_clips=2,
+                           frames_per_clip=4, size=(160, 90), seed=5)
+
+
+def test_clip_is_a_decodable_video_with_matching_labels(clip):
+    assert len(clip) == 8 and clip.size == (160, 90) and clip.clip_starts == [0, 4]
+    assert set(np.unique(clip.labels)) <= {0, 1} and clip.labels.any()
+    cap = cv2.VideoCapture(clip.video_path)
+    frames = 0
+    while cap.read()[0]:
+        frames += 1
+    assert frames == 8
+
+
+def test_bench_runs_every_row_and_skips_absent_mediapipe(tiny_export, clip, tmp_path, capsys):
+    work = tmp_path / "work"
+    summary = bench_video.main([
+        "--model_dir", tiny_export, "--work_dir", str(work), "--clip", "2x4@160x90",
+        "--sizes", "96x54,64x36", "--smooth", "none,ema,flow", "--infer_every", "2",
+        "--mediapipe", "no_install", "--threads", "1"])
+    out = capsys.readouterr().out
+    assert "MediaPipe rows skipped" in out and "n/a" in out
+    names = [r["name"] for r in summary["rows"]]
+    assert names == ["Lite 96x54 smooth=none", "Lite 96x54 smooth=ema", "Lite 96x54 smooth=flow",
+                     "Lite 96x54 every 2 smooth=flow", "Lite 64x36 smooth=none",
+                     "Lite 64x36 smooth=ema", "Lite 64x36 smooth=flow", "Lite 64x36 every 2 smooth=flow"]
+    for row in summary["rows"]:
+        assert row["frames"] == 8
+        assert set(row["stage_ms"]) == set(bench_video.STAGES)
+        assert row["fps"] > 0 and 0.0 <= row["miou"] <= 1.0
+        assert 0.0 <= row["flicker"] <= 1.0 and row["soft_flicker"] is not None
+        cap = cv2.VideoCapture(row["out_path"])
+        assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 8
+        assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 160
+        assert row["name"] in out
+    every = summary["rows"][3]
+    assert every["network_frames"] == 4      # frames 0, 2, 4, 6 (the clip cut does not force one)
+    assert summary["rows"][0]["network_frames"] == 8
+    # no smoothing: the flicker of the output is the flicker of the raw masks
+    assert summary["rows"][0]["flicker"] == summary["rows"][0]["flicker_unsmoothed"]
+    variant = yaml.safe_load((work / "variants" / "64x36" / "deploy.yaml").read_text())
+    assert variant["Deploy"]["transforms"][0]["target_size"] == [64, 36]
+    assert json.loads((work / "results.json").read_text())["rows"][0]["name"] == names[0]
+
+
+class _Oracle:
+    """A peer that answers with the clip's own labels: mIoU 1 and no flicker by construction."""
+    name = "oracle"
+
+    def __init__(self, labels):
+        self.labels, self.i = labels, 0
+
+    def preprocess(self, frame):
+        return frame
+
+    def infer(self, frame):
+        alpha = self.labels[self.i % len(self.labels)].astype(np.float32)
+        self.i += 1
+        return alpha
+
+    def close(self):
+        pass
+
+
+def test_run_row_scores_a_perfect_segmenter_as_perfect(clip, tmp_path):
+    runner = PeerRunner(_Oracle(clip.labels), background="green", smooth="none")
+    runner.seg.i = -bench_video.DEFAULT_WARMUP   # the warm-up calls come first
+    row = bench_video.run_row(runner, clip, str(tmp_path / "oracle.mp4"))
+    assert row["miou"] == pytest.approx(1.0)
+    assert row["flicker"] == 0.0 and row["soft_flicker"] == 0.0
+
+
+def test_mediapipe_absent_is_reported_not_raised(tmp_path):
+    module, why = load_mediapipe(str(tmp_path / "no_mediapipe"), install=False)
+    if module is None:
+        assert "not installed" in why
+    else:  # an environment that has mediapipe importable: then it must be the real one
+        assert hasattr(module.solutions, "selfie_segmentation")
