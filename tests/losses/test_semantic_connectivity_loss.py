@@ -165,6 +165,42 @@ def test_gradient_matches_central_differences():
     assert np.abs(grad[1, 3, 0:3, 6:9]).sum() > 0  # the missed class pulls toward the label
 
 
+def test_binary_gradient_matches_central_differences():
+    """Two classes take their own path (probabilities and gradient on host): same check, with a
+    missed component, a lone speck, ignore pixels and a loss scaled before backward."""
+    rng = np.random.default_rng(3)
+    label = np.zeros((2, 9, 10), np.int64)
+    label[:, 1:5, 1:6] = 1
+    label[0, 6:9, 6:10] = 1          # missed in image 0
+    label[1, 7:9, 0:3] = IGNORE
+    pred = np.zeros_like(label)
+    pred[:, 1:5, 1:3] = 1
+    pred[:, 2:4, 4:6] = 1
+    pred[0, 7, 1] = 1                # lone speck
+    pred[1, 6:9, 7:9] = 1            # a false positive on background
+    pred[1, 8, 0] = 1                # under an ignore pixel
+    x0 = _margin_logits(pred, 2, rng)
+    labels = paddle.to_tensor(label)
+    loss_fn = SemanticConnectivityLoss()
+    x = paddle.to_tensor(x0, stop_gradient=False)
+    (grad,) = paddle.grad(3.0 * loss_fn(x, labels), x)
+    grad = grad.numpy()
+
+    def f(arr: np.ndarray) -> float:
+        return 3.0 * float(loss_fn(paddle.to_tensor(arr), labels))
+
+    eps = 1e-6
+    numeric = []
+    for k in range(x0.size):
+        plus, minus = x0.copy().reshape(-1), x0.copy().reshape(-1)
+        plus[k] += eps
+        minus[k] -= eps
+        numeric.append((f(plus.reshape(x0.shape)) - f(minus.reshape(x0.shape))) / (2 * eps))
+    np.testing.assert_allclose(grad.reshape(-1), numeric, rtol=1e-5, atol=1e-8)
+    assert np.all(grad[1, :, 7:9, 0:3] == 0)  # ignore pixels
+    assert np.all(grad[0, 1, 6:9, 6:10] < 0)  # the missed component pulls toward class 1
+
+
 def _count_components(pred: np.ndarray) -> int:
     import cc3d
     return int(sum(cc3d.connected_components((pred[b] + 1).astype(np.uint16), connectivity=8,

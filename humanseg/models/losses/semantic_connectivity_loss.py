@@ -23,9 +23,12 @@ is ``mean_b mean_c L_c`` over images with at least one non-ignored pixel (0 if n
 Components and pairs are integers, held fixed for the gradient (the CCL has none). Every term is
 a sum of ``s`` over pixel sets, so the loss' gradient is ``sum_x w(x) ds(x)/dlogits`` with a
 per-pixel weight ``w`` computed on host in closed form. ``s`` is needed for the argmax class on
-every pixel and for the label class only on pixels of missed label components; both come from
-one channel-by-channel softmax pass (``class_probabilities``). The host work is two or three CCL
-passes per batch (cc3d) and ``np.bincount`` segment sums; memory is linear in H*W.
+every pixel and for the label class only on pixels of missed label components. The first comes
+from the fused softmax-cross-entropy kernel with the argmax as target (``s_p = exp(-nll_p)``,
+``ds_p = -s_p dnll_p``), so the dense work is one cross-entropy pass forward and backward; the
+second from the two logits gathered at the missed pixels (``s_l = exp(z_l - z_p - nll_p)``).
+The host work is two or three CCL passes per batch (cc3d) and ``np.bincount`` segment sums;
+memory is linear in H*W.
 
 Mode ``'paddleseg'`` reproduces PaddleSeg 2.8.0's values, defects included (background scored
 1, IoU scaled by the class id, raster-order cap, no false-positive term); it is not
@@ -36,7 +39,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import paddle
+import paddle.nn.functional as F
 from paddle import nn
+from paddle.autograd import PyLayer
 
 from humanseg.cvlibs.registry import LOSSES
 from humanseg.metrics.connectivity import Components, match_components
@@ -199,71 +204,186 @@ class SemanticConnectivityLoss(nn.Layer):
         return self._paper(logits, _check_labels(labels, list(logits.shape)))
 
     def _paper(self, logits: paddle.Tensor, labels: paddle.Tensor) -> paddle.Tensor:
-        n, num_classes, h, w = logits.shape
-        with paddle.no_grad():
-            if num_classes == 2:  # argmax's tie rule (first index) with a cheaper kernel
-                pred_np = (logits[:, 1] > logits[:, 0]).numpy().astype(np.int64)
-            else:
-                pred_np = paddle.argmax(logits, axis=1).numpy()
-        label_np = labels.numpy()
-        comp = match_components(pred_np, label_np, num_classes, self.ignore_index,
+        prob = (_BinaryProbability if logits.shape[1] == 2 else _SoftmaxProbability)(logits)
+        comp = match_components(prob.pred, labels.numpy(), logits.shape[1], self.ignore_index,
                                 check_pred=False)
         unpaired = np.bincount(comp.pair_label[1:], minlength=len(comp.label_size)) == 0
         unpaired[0] = False
         where = np.flatnonzero(unpaired[comp.label_id])  # pixels of missed label components
-        missed_label = None
-        if where.size:
-            missed_label = np.full(n * h * w, -1, np.int32)
-            missed_label[where] = label_np.reshape(-1)[where]
-            missed_label = missed_label.reshape(n, h, w)
-        s_pred, s_label = class_probabilities(logits, missed_label)
-        s_missed = None if s_label is None else s_label.reshape([-1]).numpy()[where]
-        terms = _PaperTerms(comp, s_pred.reshape([-1]).numpy().astype(np.float64), where,
-                            None if s_missed is None else s_missed.astype(np.float64))
+        s_missed = prob.label_class(labels.numpy(), where) if where.size else None
+        terms = _PaperTerms(comp, prob.s_pred, where, s_missed)
         value = paddle.to_tensor(terms.value(), dtype=logits.dtype)
-        np_dtype = np.float64 if s_pred.dtype == paddle.float64 else np.float32
-        w_pred, w_missed = terms.pixel_weights(np_dtype)
-        surrogate = (s_pred * paddle.to_tensor(w_pred.reshape(n, h, w))).sum()
-        if s_label is not None:
-            w_label = np.zeros(n * h * w, np_dtype)
-            w_label[where] = w_missed
-            surrogate = surrogate + (s_label * paddle.to_tensor(w_label.reshape(n, h, w))).sum()
+        w_pred, w_missed = terms.pixel_weights(np.float64)
+        surrogate = prob.surrogate(w_pred, w_missed, where)
         # Value from the host, gradient from the surrogate (whose gradient is the exact one).
         return value + (surrogate - surrogate.detach())
 
 
-def class_probabilities(logits: paddle.Tensor, label: np.ndarray | None = None
-                        ) -> tuple[paddle.Tensor, paddle.Tensor | None]:
-    """Softmax probability of the argmax class, and of ``label``'s class where it is >= 0.
+class _BinaryProbability:
+    """Two classes, all on host: ``s_p = sigmoid(|z_1 - z_0|)``, the argmax class' probability,
+    and at the missed pixels, where the label class is the other one, ``s_l = 1 - s_p``. The
+    gradient is closed-form too (``ds_p = s_p (1 - s_p) sign dz``), handed to Paddle by
+    ``_HostGradient``: no dense op runs in Paddle at all.
 
-    ``s_pred = 1 / sum_c exp(z_c - max_c z)``, computed channel by channel on [N, H, W] slices:
-    on CPU this costs about one fused cross-entropy pass for 19 classes and a third of one for
-    2, and its backward is as cheap (no [N, C, H, W] softmax or one-hot is materialised beyond
-    the per-channel slices).
+    Attributes:
+        pred: int64 [N, H, W] argmax (ties go to class 0, as in ``argmax``).
+        s_pred: float64 [N*H*W], the argmax class' probability.
+    """
 
-    Args:
-        logits: [N, C, H, W].
-        label: int [N, H, W] class ids, -1 where the label-class probability is not needed;
-            None if it is needed nowhere.
+    def __init__(self, logits: paddle.Tensor):
+        z = _host_array(logits)
+        diff = z[:, 1].astype(np.float64) - z[:, 0]
+        positive = diff > 0
+        self.pred = positive.astype(np.int64)
+        self._logits = logits
+        self._sign = np.where(positive, 1.0, -1.0).reshape(-1)
+        self.s_pred = (1.0 / (1.0 + np.exp(-np.abs(diff)))).reshape(-1)
+
+    def label_class(self, label: np.ndarray, where: np.ndarray) -> np.ndarray:
+        return 1.0 - self.s_pred[where]
+
+    def surrogate(self, w_pred: np.ndarray, w_missed: np.ndarray,
+                  where: np.ndarray) -> paddle.Tensor:
+        """A tensor whose gradient is ``sum w_pred ds_p + sum_where w_missed ds_l``."""
+        w = w_pred.copy()
+        w[where] -= w_missed                                       # ds_l = -ds_p
+        d_diff = (w * self.s_pred * (1.0 - self.s_pred) * self._sign).reshape(self.pred.shape)
+        grad = np.stack([-d_diff, d_diff], axis=1)                 # d diff / d (z_0, z_1)
+        return _HostGradient.apply(self._logits, grad)
+
+
+def _host_array(tensor: paddle.Tensor) -> np.ndarray:
+    """``tensor``'s values as a NumPy array, without a copy for a contiguous CPU float tensor."""
+    tensor = tensor.detach()
+    if tensor.dtype not in (paddle.float32, paddle.float64):
+        tensor = tensor.astype("float32")
+    if tensor.place.is_cpu_place() and tensor.is_contiguous():
+        return np.from_dlpack(tensor)
+    return tensor.numpy()
+
+
+class _HostGradient(PyLayer):
+    """0 in the forward pass; in the backward pass ``grad`` (a host array shaped like
+    ``logits``) times the incoming gradient, as the gradient of ``logits``."""
+
+    @staticmethod
+    def forward(ctx, logits: paddle.Tensor, grad: np.ndarray) -> paddle.Tensor:
+        ctx.grad, ctx.dtype, ctx.place = grad, logits.dtype, logits.place
+        return paddle.zeros([], dtype=logits.dtype)
+
+    @staticmethod
+    def backward(ctx, upstream: paddle.Tensor) -> paddle.Tensor:
+        scale = float(upstream)
+        grad = ctx.grad if scale == 1.0 else ctx.grad * scale
+        return paddle.to_tensor(grad, dtype=ctx.dtype, place=ctx.place)
+
+
+class _SoftmaxProbability:
+    """More classes: ``s_p = exp(-nll_p)`` from the fused softmax-cross-entropy kernel with the
+    argmax as target (so ``ds_p = -s_p dnll_p`` and the backward is that kernel's), and at missed
+    pixels ``s_l = exp(z_l - z_p - nll_p)`` from the two logits there.
+
+    Attributes:
+        pred: int64 [N, H, W] argmax.
+        s_pred: float64 [N*H*W], the argmax class' probability.
+    """
+
+    def __init__(self, logits: paddle.Tensor):
+        with paddle.no_grad():
+            pred = paddle.argmax(logits, axis=1)
+        self.pred = pred.numpy()
+        self._logits = logits
+        self._correction = _SparseCorrection()
+        n, _, h, w = logits.shape
+        self._nll = F.cross_entropy(_ChannelsLast.apply(logits, self._correction), pred,
+                                    reduction="none").reshape([n, h, w])
+        self._nll_np = self._nll.numpy().reshape(-1).astype(np.float64)
+        self.s_pred = np.exp(-self._nll_np)
+        self._index, self._s_missed = None, None
+
+    def label_class(self, label: np.ndarray, where: np.ndarray) -> np.ndarray:
+        self._index, self._s_missed = _label_class_probability(
+            self._logits, label, self.pred, where, self._nll_np)
+        return self._s_missed
+
+    def surrogate(self, w_pred: np.ndarray, w_missed: np.ndarray,
+                  where: np.ndarray) -> paddle.Tensor:
+        """A tensor whose gradient is ``sum w_pred ds_p + sum_where w_missed ds_l``: with
+        ``ds_l = s_l (dz_l - dz_p - dnll_p)``, a weighted cross-entropy term plus a sparse term
+        in the logits ``z_l, z_p`` of the missed pixels (added in ``_ChannelsLast.backward``)."""
+        coef = -w_pred * self.s_pred
+        if where.size:
+            g = w_missed * self._s_missed
+            coef[where] -= g
+            dtype = np.float64 if self._logits.dtype == paddle.float64 else np.float32
+            self._correction.set(self._index, np.concatenate([g, -g]).astype(dtype))
+        coef_t = paddle.to_tensor(coef.reshape(self._nll.shape), dtype=self._nll.dtype)
+        return (self._nll * coef_t).sum()
+
+
+class _SparseCorrection:
+    """Gradient entries to add at flat channels-last indices of the logits (filled after the
+    forward pass, used by ``_ChannelsLast.backward``)."""
+
+    def __init__(self):
+        self.index, self.values = None, None
+
+    def set(self, index: np.ndarray, values: np.ndarray) -> None:
+        self.index, self.values = index, values
+
+    def add_to(self, grad: paddle.Tensor) -> None:
+        """Add the entries to ``grad`` (contiguous, channels-last) in place."""
+        if self.index is None:
+            return
+        flat = grad.reshape([-1])
+        if flat.place.is_cpu_place():
+            np.from_dlpack(flat)[self.index] += self.values  # zero-copy view, O(entries)
+        else:  # written for GPUs, not tested here (no GPU)
+            index = paddle.to_tensor(self.index, place=flat.place)
+            values = paddle.to_tensor(self.values, place=flat.place)
+            flat.scatter_(index, paddle.gather(flat, index) + values)
+
+
+class _ChannelsLast(PyLayer):
+    """[N, C, H, W] -> [N, H, W, C] view whose backward also adds a sparse correction in place,
+    so the sparse gradient costs no extra full-size tensor (a gather's backward allocates and
+    accumulates one)."""
+
+    @staticmethod
+    def forward(ctx, logits: paddle.Tensor, correction: _SparseCorrection) -> paddle.Tensor:
+        ctx.correction = correction
+        return paddle.transpose(logits, [0, 2, 3, 1])
+
+    @staticmethod
+    def backward(ctx, grad: paddle.Tensor) -> paddle.Tensor:
+        # The cross-entropy is the only consumer of the view, so its gradient buffer is ours.
+        grad = grad.detach().contiguous()
+        ctx.correction.add_to(grad)
+        return paddle.transpose(grad, [0, 3, 1, 2])
+
+
+def _label_class_probability(logits: paddle.Tensor, label: np.ndarray, pred: np.ndarray,
+                             where: np.ndarray, nll_pred: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """The label class' softmax probability at the flat pixels ``where``,
+    ``s_l = exp(z_l - z_p - nll_pred)``, from the logits of the label class (z_l) and of the
+    argmax class (z_p) there.
 
     Returns:
-        ``s_pred`` [N, H, W] and ``s_label`` [N, H, W] (0 where ``label`` is -1) or None.
+        ``index``: int64 [2K], the flat channels-last indices of ``z_l`` then ``z_p``, and
+        ``s_l``: float64 [K].
     """
-    channels = paddle.unbind(logits, axis=1)
-    top = channels[0]
-    for z in channels[1:]:
-        top = paddle.maximum(top, z)
-    wanted = set() if label is None else set(np.unique(label[label >= 0]).tolist())
-    label_t = None if label is None else paddle.to_tensor(label)
-    total, picked = None, None
-    for c, z in enumerate(channels):
-        e = paddle.exp(z - top)
-        total = e if total is None else total + e
-        if c in wanted:
-            picked = paddle.where(label_t == c, e, paddle.zeros_like(e) if picked is None
-                                  else picked)
-    s_pred = 1.0 / total
-    return s_pred, None if picked is None else picked * s_pred
+    n, c, h, w = logits.shape
+    classes = np.concatenate([label.reshape(-1)[where], pred.reshape(-1)[where]])
+    pixels = np.concatenate([where, where])
+    index = pixels * c + classes                                    # channels-last, for backward
+    image, pixel = np.divmod(pixels, h * w)
+    with paddle.no_grad():                                          # channels-first, contiguous
+        z = paddle.gather(logits.reshape([-1]),
+                          paddle.to_tensor((image * c + classes) * (h * w) + pixel))
+    z = z.numpy().astype(np.float64)
+    k = len(where)
+    return index, np.exp(z[:k] - z[k:] - nll_pred[where])
 
 
 # ---------------------------------------------------------------------------------------------
