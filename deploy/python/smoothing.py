@@ -68,13 +68,23 @@ class DISFlow:
         h, w = arr.shape[:2]
         fh, fw = flow.shape[:2]
         if (fh, fw) != (h, w):
-            flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
-            flow[..., 0] *= w / fw
-            flow[..., 1] *= h / fh
-        grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32),
-                                     np.arange(h, dtype=np.float32))
-        return cv2.remap(arr, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
+            coords = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+            coords = cv2.add(cv2.multiply(coords, (w / fw, h / fh, 0, 0)), _grid(h, w))
+        else:
+            coords = cv2.add(flow, _grid(h, w))
+        return cv2.remap(arr, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+_GRIDS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _grid(h: int, w: int) -> np.ndarray:
+    """HxWx2 float32 pixel coordinates (x, y), cached per size."""
+    grid = _GRIDS.get((h, w))
+    if grid is None:
+        xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        grid = _GRIDS[(h, w)] = np.dstack([xs, ys])
+    return grid
 
 
 class NoSmoother:
