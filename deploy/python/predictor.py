@@ -203,7 +203,7 @@ class Predictor:
         if op == "argmax":
             label = reverse(output.astype(np.float32), trans_info, nearest=True)[0]
             label = np.rint(label).astype(np.int64)
-            n = self.num_classes or int(label.max()) + 1
+            n = self.num_classes or max(2, int(label.max()) + 1)  # PaddleSeg folders lack it
             return (np.arange(n)[:, None, None] == label[None]).astype(np.float32)
         out = reverse(output.astype(np.float32, copy=False), trans_info)
         return _softmax(out) if op == "none" else out

@@ -84,3 +84,28 @@ def test_export_tool_output_reads_back(exported):
     cfg = load_deploy_config(exported)
     assert cfg.output_op == "softmax" and cfg.onnx_file.endswith("model.onnx")
     assert cfg.network_size() == (96, 64) and cfg.num_classes == 2
+
+
+def test_paddleseg_style_folder_runs(exported_argmax, tmp_path):
+    """A PaddleSeg-exported folder: no output_op (argmax), no num_classes/palette, short
+    transforms, PaddleSeg's extra `output_dtype` key."""
+    import shutil
+
+    import cv2
+    import numpy as np
+
+    import infer
+    for f in ("model.json", "model.pdiparams"):
+        shutil.copy(os.path.join(exported_argmax, f), tmp_path / f)
+    (tmp_path / "deploy.yaml").write_text(yaml.safe_dump({"Deploy": {
+        "model": "model.json", "params": "model.pdiparams", "output_dtype": "int32",
+        "transforms": [{"type": "Resize", "target_size": [96, 64]}, {"type": "Normalize"}]}}))
+    img = cv2.GaussianBlur((np.random.RandomState(5).rand(80, 120, 3) * 255).astype(np.uint8),
+                           (9, 9), 0)
+    want = Predictor(exported_argmax, backend="paddle").predict_label(img)
+    got = Predictor(str(tmp_path), backend="paddle").predict_label(img)
+    np.testing.assert_array_equal(got, want)
+    cv2.imwrite(str(tmp_path / "img.png"), img)
+    assert infer.main(["--model_dir", str(tmp_path), "--image_path", str(tmp_path / "img.png"),
+                       "--save_dir", str(tmp_path / "out"), "--backend", "paddle"]) == 0
+    assert os.path.isfile(tmp_path / "out" / "mask" / "img.png")
