@@ -66,6 +66,9 @@ def main(argv=None):
                  if "label_agreement" in check else "")
         print(f"ONNX check (onnxruntime vs Paddle dygraph, random input {check['input_shape']}): "
               f"max abs diff {check['max_abs_diff']:.3g}{extra} - passed")
+        if check["constant_output"]:
+            print("note: the network output is constant on that input (untrained weights?), so "
+                  "the ONNX check says little; it is meaningful with trained weights")
     secs = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     print(f"exported {os.path.basename(os.path.abspath(args.config))} ({args.format}, "
           f"output_op {args.output_op}, input_shape {input_shape}) to {result.save_dir} [{secs}]")

@@ -21,10 +21,9 @@ OPSET_VERSION = 11
 _CONVERT = ("import sys, paddle2onnx; "
             "paddle2onnx.export(sys.argv[1], sys.argv[2], sys.argv[3], "
             "opset_version=int(sys.argv[4]), optimize_tool='None')")
-ADAPTIVE_POOL_NOTE = ("paddle2onnx turns adaptive pooling into a fixed AveragePool, exact only when "
-                      "each pooled feature map divides evenly into its bins (Fast-SCNN, bins 1/2/3/6 "
-                      "at 1/32 scale: H and W multiples of 192, e.g. Resize target_size [384, 192] "
-                      "with --input_shape 1 3 192 384).")
+ADAPTIVE_POOL_NOTE = ("paddle2onnx writes adaptive pooling as a fixed AveragePool, equal to it only "
+                      "for some sizes (the ONNX check refuses the others); for Fast-SCNN "
+                      "224x398 and 192x384 are exact, 192x320 is not.")
 _STATIC_SHAPE_MARKERS = ("only support static input shape", "Adaptive only support")
 
 

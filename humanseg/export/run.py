@@ -147,6 +147,7 @@ def _check_onnx(model: nn.Layer, onnx_path: str, input_shape: list[int],
     got = onnx_export.run_onnx(onnx_path, x)
     check = onnx_export.compare_outputs(expected, got, output_op)
     check["input_shape"] = list(x.shape)
+    check["constant_output"] = bool(np.ptp(expected) == 0)  # e.g. untrained zero-init classifier
     check["passed"] = onnx_export.check_passed(check, expected, output_op)
     if not check["passed"]:
         os.remove(onnx_path)
@@ -156,7 +157,7 @@ def _check_onnx(model: nn.Layer, onnx_path: str, input_shape: list[int],
         raise HumanSegError(f"the ONNX model disagrees with the Paddle model on a random "
                             f"{list(x.shape)} input ({detail}); model.onnx was removed. Known "
                             f"causes: GroupNorm (paddle2onnx exports it wrongly) and adaptive "
-                            f"pooling on a size its bins do not divide. "
+                            f"pooling at an input size it cannot convert exactly. "
                             f"{onnx_export.ADAPTIVE_POOL_NOTE} Or deploy the Paddle model "
                             f"(--format paddle).")
     return check

@@ -65,6 +65,7 @@ def test_writes_the_files_and_reports_the_onnx_check(lite_export):
     assert not os.path.exists(os.path.join(out, "model.pdmodel"))  # Paddle 3: PIR json only
     assert "ONNX check (onnxruntime vs Paddle dygraph, random input [1, 3, 224, 398]): " \
            "max abs diff" in r.stdout and "passed" in r.stdout, r.stdout
+    assert "output is constant" not in r.stdout  # random weights: the check compares something
     assert "Traceback" not in r.stderr
 
 
@@ -175,8 +176,9 @@ def test_fastscnn_fixed_shape_exports_and_checks(fastscnn_config, tmp_path):
 
 
 def test_onnx_check_rejects_an_inexact_conversion(tmp_path):
-    """192x320: the 6x10 feature map does not divide into Fast-SCNN's 6 pooling bins, so
-    paddle2onnx's fixed AveragePool differs from adaptive pooling; the check must catch it."""
+    """192x320: on the 6x10 feature map paddle2onnx's fixed AveragePool (stride 1, kernel 5)
+    differs from adaptive pooling to 6 bins (windows 0-2, 1-4, 3-5, ...); the check must catch
+    it (measured 7e-4)."""
     cfg = {"model": {"type": "FastSCNN", "num_classes": 2},
            "export": {"transforms": [{"type": "Resize", "target_size": [320, 192]},
                                      {"type": "Normalize"}]}}

@@ -29,7 +29,7 @@ LITE = [{"type": "Resize", "target_size": [144, 80]}, NORMALIZE]
 BY_SHORT = [{"type": "ResizeByShort", "short_size": 72}, {"type": "Normalize"}]
 PADDED = [{"type": "ResizeByLong", "long_size": 128}, {"type": "Padding", "target_size": 128},
           {"type": "Normalize"}]
-# adaptive pooling: a fixed shape for ONNX, H and W multiples of 192 (see docs/export.md)
+# adaptive pooling: a fixed shape for ONNX, one paddle2onnx converts exactly (docs/export.md)
 FAST = [{"type": "Resize", "target_size": [384, 192]}, {"type": "Normalize"}]
 DYNAMIC = [-1, 3, -1, -1]
 # Bilinear resizing of softmax probabilities is not softmax of resized logits: with output_op
