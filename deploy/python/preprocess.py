@@ -113,9 +113,20 @@ def make_op(t: dict[str, Any]) -> Op:
     if kind == "Normalize":
         mean = np.array(t["mean"], dtype=np.float64)
         std = np.array(t["std"], dtype=np.float64)
+        # (img / 255 - mean) / std as one multiply-add per channel (cv2 scalars are per channel):
+        # equal to the textbook form within float32 rounding, and ~5x faster than numpy's
+        # broadcasting over a last axis of 3.
+        scale = np.broadcast_to(1.0 / (255.0 * std), (3,))
+        offset = np.broadcast_to(-mean / std, (3,))
+        scale4 = tuple(float(v) for v in scale) + (0.0,)
+        offset4 = tuple(float(v) for v in offset) + (0.0,)
 
         def normalize(img, info):
-            out = img.astype(np.float32) / 255.0
+            img = img.astype(np.float32, copy=False)
+            channels = 1 if img.ndim == 2 else img.shape[2]
+            if channels == 3 and len(mean) in (1, 3) and len(std) in (1, 3):
+                return cv2.add(cv2.multiply(img, scale4), offset4)
+            out = img / 255.0
             np.subtract(out, mean, out=out, casting="same_kind")
             np.divide(out, std, out=out, casting="same_kind")
             return out
