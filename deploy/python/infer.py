@@ -153,6 +153,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="onnx (onnxruntime; default when installed) or paddle (Paddle Inference)")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     p.add_argument("--threads", type=int, default=None, help="CPU threads of the backend")
+    p.add_argument("--spin", action="store_true",
+                   help="let onnxruntime's idle threads spin-wait (faster only on idle cores)")
     p.add_argument("--use_trt", action="store_true",
                    help="TensorRT with --backend paddle --device gpu (untested here)")
     p.add_argument("--trt_precision", choices=("fp32", "fp16"), default="fp32")
@@ -170,7 +172,7 @@ def main(argv=None) -> int:
             raise ValueError(f"--outputs {args.outputs!r}: unknown {bad}; choose from "
                              f"{','.join(OUTPUTS)}")
         predictor = Predictor(args.model_dir, args.backend or default_backend(), args.device,
-                              args.threads, args.use_trt, args.trt_precision)
+                              args.threads, args.use_trt, args.trt_precision, spin=args.spin)
         start = time.perf_counter()
         results = run(predictor, args.image_path, args.save_dir, outputs)
         seconds = time.perf_counter() - start

@@ -74,7 +74,8 @@ class VideoPipeline:
         smooth: 'none', 'ema' or 'flow'.
         smooth_weight: Weight of the new alpha where the picture is still (lag vs flicker).
         infer_every: Run the network on every K-th frame, carrying the alpha by flow between.
-        backend, device, threads, onnx_path: Passed to ``Predictor``.
+        backend, device, threads, onnx_path, use_trt, trt_precision, spin: Passed to
+            ``Predictor``.
         use_letterbox: Pad frames to the network's aspect ratio (when it has a fixed one).
         show_fps: Draw the measured fps on the output frames.
     """
@@ -83,14 +84,14 @@ class VideoPipeline:
                  smooth_weight: float = 0.3, infer_every: int = 1, backend: str | None = None,
                  device: str = "cpu", threads: int | None = None, onnx_path: str | None = None,
                  use_letterbox: bool = True, show_fps: bool = False, use_trt: bool = False,
-                 trt_precision: str = "fp32"):
+                 trt_precision: str = "fp32", spin: bool = False):
         if not isinstance(infer_every, int) or infer_every < 1:
             raise ValueError(f"--infer_every must be an int >= 1; got {infer_every!r}")
         if isinstance(model_dir, Predictor):
             self.predictor = model_dir
         else:
             self.predictor = Predictor(model_dir, backend or default_backend(), device, threads,
-                                       use_trt, trt_precision, onnx_path)
+                                       use_trt, trt_precision, onnx_path, spin)
         self.background = (parse_background(background) if isinstance(background, str)
                            else background)
         net = self.predictor.config.network_size()
@@ -312,6 +313,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="onnx (onnxruntime; default when installed) or paddle (Paddle Inference)")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     p.add_argument("--threads", type=int, default=None, help="CPU threads of the backend")
+    p.add_argument("--spin", action="store_true",
+                   help="let onnxruntime's idle threads spin-wait (faster only on idle cores)")
     p.add_argument("--use_trt", action="store_true",
                    help="TensorRT with --backend paddle --device gpu (untested here)")
     p.add_argument("--trt_precision", choices=("fp32", "fp16"), default="fp32")
@@ -335,7 +338,8 @@ def main(argv=None) -> int:
         pipe = VideoPipeline(args.model_dir, args.background, args.smooth, args.smooth_weight,
                              args.infer_every, args.backend, args.device, args.threads,
                              use_letterbox=not args.no_letterbox, show_fps=args.show_fps,
-                             use_trt=args.use_trt, trt_precision=args.trt_precision)
+                             use_trt=args.use_trt, trt_precision=args.trt_precision,
+                             spin=args.spin)
         pipe.open_source(args.video_path, args.camera_id)
         if args.save_path:
             pipe.open_writer(args.save_path)
