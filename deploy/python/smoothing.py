@@ -116,7 +116,7 @@ class EmaSmoother:
 
     def __init__(self, weight: float = 0.3, gain: float = 8.0, motion_width: int = 320):
         if not 0 < weight <= 1:
-            raise ValueError(f"smoothing weight must be in (0, 1]; got {weight}")
+            raise ValueError(f"--smooth_weight must be in (0, 1]; got {weight}")
         self.weight, self.gain, self.motion_width = float(weight), float(gain), motion_width
         self.prev_alpha: np.ndarray | None = None
         self.prev_gray: np.ndarray | None = None

@@ -91,3 +91,20 @@ def test_cli_subset_and_errors(exported, images, tmp_path):
     (bad / "x.jpg").write_bytes(b"not an image")
     assert infer.main(["--model_dir", exported, "--image_path", str(bad), "--save_dir",
                        str(tmp_path)]) == 2
+
+
+def test_logits_model_gets_softmax_after_mapping_back(exported):
+    """output_op none: probabilities = softmax of the logits mapped back to the image."""
+    from compositing import alpha_from_output
+    from preprocess import reverse
+    p = Predictor(exported, backend="onnx")
+    p.config.output_op = "none"
+    rng = np.random.RandomState(4)
+    logits = rng.randn(2, 64, 96).astype(np.float32) * 3
+    info = [("resize", (100, 150))]
+    probs = p.postprocess(logits, info)
+    up = reverse(logits, info)
+    want = np.exp(up) / np.exp(up).sum(0, keepdims=True)
+    np.testing.assert_allclose(probs, want, atol=1e-6)
+    alpha = alpha_from_output(logits, "none")
+    np.testing.assert_allclose(alpha, 1 / (1 + np.exp(logits[0] - logits[1])), atol=1e-6)
