@@ -8,9 +8,12 @@ import sys
 import _bootstrap  # noqa: F401
 
 from humanseg.cli import add_common_args, load_checked_config, run_tool, set_device
+from humanseg.cvlibs.builder import SegBuilder
+from humanseg.export.deploy_config import deploy_transforms
 from humanseg.export.exporter import OUTPUT_OPS, parse_input_shape
-from humanseg.export.onnx_export import onnx_available
-from humanseg.export.run import FORMATS
+from humanseg.export.onnx_export import onnx_available, require_onnx
+from humanseg.export.run import FORMATS, export_model
+from humanseg.utils.weights import load_pretrained, resolve_weights_path
 
 
 def parse_args(argv=None):
@@ -43,17 +46,17 @@ def main(argv=None):
     img_channels = int((cfg.get("val_dataset") or {}).get("img_channels", 3))
     input_shape = parse_input_shape(args.input_shape, img_channels)
     if args.format in ("onnx", "both"):
-        from humanseg.export.onnx_export import require_onnx
         require_onnx()
-    set_device(args.device)
-    from humanseg.cvlibs.builder import SegBuilder
-    from humanseg.export.run import export_model
-    from humanseg.utils.weights import load_pretrained
-    from humanseg.export.deploy_config import deploy_transforms
     deploy_transforms(cfg, img_channels)  # transform mistakes before the slow steps
+    weights = resolve_weights_path(args.model_path) if args.model_path else None
+    set_device(args.device)
+    if weights:  # every tensor comes from --model_path: skip (and never download) pretrained
+        for section in (cfg["model"], cfg["model"].get("backbone")):
+            if isinstance(section, dict) and section.get("pretrained"):
+                section["pretrained"] = None
     model = SegBuilder(cfg).model
-    if args.model_path:
-        load_pretrained(model, args.model_path)
+    if weights:
+        load_pretrained(model, weights)
     else:
         print("warning: no --model_path: exporting the untrained weights the config builds "
               "(pretrained backbone or random); its predictions are meaningless", file=sys.stderr)

@@ -225,3 +225,15 @@ def test_config_errors_in_process():
     cfg["export"] = {"transforms": [{"type": "ResizeByShort", "short_size": 128}]}
     with pytest.raises(ConfigError, match="varying size"):  # fixed H W, image-dependent size
         export_model(random_model(cfg["model"]), cfg, "unused", [1, 3, 128, 128])
+
+
+def test_model_path_skips_the_configs_pretrained_download(tmp_path, lite_weights):
+    """With --model_path every tensor comes from it: a pretrained URL in the config (unreachable
+    here) is neither downloaded nor needed."""
+    cfg = {"model": {"type": "PPHumanSegLite", "num_classes": 2,
+                     "pretrained": "http://127.0.0.1:9/unreachable/model.pdparams"},
+           "export": {"transforms": [{"type": "Normalize"}]}}
+    r = run_tool("export.py", "--config", write_yaml(tmp_path / "c.yml", cfg), "--model_path",
+                 lite_weights, "--save_dir", str(tmp_path / "out"), "--format", "paddle")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "out" / "model.json").is_file() and "no --model_path" not in r.stderr
