@@ -66,7 +66,7 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
         input_shape: N C H W, -1 for dynamic (see ``parse_input_shape``).
         output_op: 'softmax', 'argmax' or 'none'.
         fmt: 'paddle', 'onnx' or 'both'. The Paddle model is always written (ONNX is converted
-            from it); 'onnx' and 'both' differ only in the message.
+            from it), so 'onnx' and 'both' write the same files.
         log: Progress messages.
 
     Raises:
