@@ -128,3 +128,19 @@ def test_cli_subprocess_prints_fps(exported, clip, tmp_path):
     assert res.returncode == 0, res.stderr
     last = res.stdout.strip().splitlines()[-1]
     assert last.startswith("frames 15, seconds ") and " fps " in last and "end to end" in last
+
+
+def test_smoothing_lowers_flicker_through_the_network(exported, tmp_path):
+    """A still scene with sensor-like noise: the network's mask jitters from frame to frame;
+    ema and flow smoothing cut that change (mean |alpha_t - alpha_t-1|) at least in half."""
+    rng = np.random.RandomState(0)
+    base = cv2.GaussianBlur((rng.rand(96, 160, 3) * 255).astype(np.uint8), (7, 7), 0)
+    frames = [np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.uint8)
+              for _ in range(20)]
+    flicker = {}
+    for mode in ("none", "ema", "flow"):
+        pipe = VideoPipeline(exported, smooth=mode, backend="onnx", threads=1)
+        alphas = [pipe.smooth(pipe.infer(pipe.preprocess(f), f), f) for f in frames]
+        flicker[mode] = np.mean([np.abs(a - b).mean() for a, b in zip(alphas[4:], alphas[3:])])
+    assert flicker["none"] > 1e-3, flicker
+    assert flicker["ema"] < flicker["none"] / 2 and flicker["flow"] < flicker["none"] / 2, flicker
