@@ -82,7 +82,8 @@ class PaddleBackend:
     On CPU oneDNN is enabled with ``delete_pass('onednn_placement_pass')``: Paddle 3.3's default
     oneDNN placement crashes on interpolate ops (reference: ecosystem.md §1). One thread is the
     default (two were slower on a 2-core machine). On GPU, ``use_trt`` turns on the TensorRT
-    subgraph engine in ``trt_precision`` with dynamic shapes collected per run; that path is
+    subgraph engine in ``trt_precision``; its dynamic-shape range is the network size when
+    deploy.yaml fixes it (``trt_shape``, (h, w)), else 32..2048 px per side (opt 512). That path is
     written to Paddle's documented API but untested here (no GPU).
     """
 
@@ -90,7 +91,8 @@ class PaddleBackend:
 
     def __init__(self, model_file: str, params_file: str, device: str = "cpu",
                  threads: int | None = None, use_trt: bool = False,
-                 trt_precision: str = "fp32", input_shape: list[int] | None = None):
+                 trt_precision: str = "fp32", input_name: str = "x",
+                 trt_shape: tuple[int, int] | None = None):
         try:
             import paddle.inference as pi
         except ImportError:
@@ -105,11 +107,13 @@ class PaddleBackend:
                 config.enable_tensorrt_engine(workspace_size=1 << 30, max_batch_size=1,
                                               min_subgraph_size=3, precision_mode=precision,
                                               use_static=False, use_calib_mode=False)
-                shape_file = os.path.join(os.path.dirname(model_file), "trt_shape_range.pbtxt")
-                if os.path.isfile(shape_file):
-                    config.enable_tuned_tensorrt_dynamic_shape(shape_file, True)
+                if trt_shape:
+                    fixed = {input_name: [1, 3, int(trt_shape[0]), int(trt_shape[1])]}
+                    config.set_trt_dynamic_shape_info(fixed, fixed, fixed)
                 else:
-                    config.collect_shape_range_info(shape_file)
+                    config.set_trt_dynamic_shape_info({input_name: [1, 3, 32, 32]},
+                                                      {input_name: [1, 3, 2048, 2048]},
+                                                      {input_name: [1, 3, 512, 512]})
         else:
             if use_trt:
                 raise RuntimeError("--use_trt needs --device gpu (TensorRT runs on NVIDIA GPUs)")
@@ -155,8 +159,9 @@ def create_backend(cfg: DeployConfig, backend: str = "onnx", device: str = "cpu"
                 "`python tools/export.py --config CFG --model_path MODEL --save_dir DIR "
                 "--format onnx` (or both), or run with --backend paddle")
         return OnnxBackend(cfg.onnx_file, device, threads, spin)
+    net = cfg.network_size()
     return PaddleBackend(cfg.model_file, cfg.params_file, device, threads, use_trt,
-                         trt_precision, cfg.input_shape)
+                         trt_precision, cfg.input_name, (net[1], net[0]) if net else None)
 
 
 def _softmax(logits: np.ndarray, axis: int = 0) -> np.ndarray:
