@@ -217,6 +217,15 @@ def test_random_transform_in_export_transforms(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_onnx_without_paddle2onnx_or_onnxruntime(monkeypatch):
+    from humanseg.export import onnx_export
+    monkeypatch.setattr(onnx_export, "onnx_available", lambda: False)
+    cfg = {"model": {"type": "PPHumanSegLite", "num_classes": 2},
+           "export": {"transforms": [{"type": "Normalize"}]}}
+    with pytest.raises(ConfigError, match="pip install paddle2onnx.*--format paddle"):
+        export_model(random_model(cfg["model"]), cfg, "unused", [-1, 3, -1, -1], fmt="onnx")
+
+
 def test_config_errors_in_process():
     cfg = {"model": {"type": "PPHumanSegLite", "num_classes": 2},
            "export": {"transforms": [{"type": "Resize", "interp": "RANDOM"}]}}
