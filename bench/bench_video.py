@@ -45,6 +45,7 @@ from humanseg.metrics import FlickerMetric, IoUMetric  # noqa: E402
 STAGES = ("decode", "preprocess", "infer", "smooth", "composite", "encode")
 DEFAULT_WORK_DIR = os.path.join(ROOT, "output", "bench_video")
 DEFAULT_WARMUP = 3
+DEFAULT_WEIGHT = 0.3   # deploy/python's default smoothing weight
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -166,7 +167,9 @@ def parse_args(argv=None):
     p.add_argument("--work_dir", default=DEFAULT_WORK_DIR, help="cache and outputs")
     p.add_argument("--sizes", default="398x224,256x144",
                    help="network input sizes WIDTHxHEIGHT, comma-separated")
-    p.add_argument("--smooth", default="none,ema,flow", help="smoothing modes to run per size")
+    p.add_argument("--smooth", default="none,ema,flow",
+                   help="smoothing modes to run per size, comma-separated; MODE:W sets the weight "
+                        "of the new frame where nothing moves (deploy's --smooth_weight, default 0.3)")
     p.add_argument("--frames", type=int, default=None, help="at most this many frames per row")
     p.add_argument("--clip", default="4x75@640x360",
                    help="the generated video: CLIPSxFRAMES@WIDTHxHEIGHT (default 4x75@640x360)")
@@ -192,26 +195,46 @@ def build_rows(args, model_dir: str, mp_module) -> list:
     from video_stages import PeerRunner, PipelineRunner
     rows = []
     variants_dir = os.path.join(args.work_dir, "variants")
-    smooths = [s.strip() for s in args.smooth.split(",") if s.strip()]
+    smooths = [parse_smooth(s) for s in args.smooth.split(",") if s.strip()]
+    last, last_w = smooths[-1]
     for size in [parse_size(s) for s in args.sizes.split(",") if s.strip()]:
         tag = f"{size[0]}x{size[1]}"
         vdir = make_variant(model_dir, os.path.join(variants_dir, tag), size)
-        for smooth in smooths:
-            rows.append(PipelineRunner(vdir, f"Lite {tag} smooth={smooth}", smooth,
-                                       args.background, args.threads))
+        for smooth, weight in smooths:
+            rows.append(PipelineRunner(vdir, f"Lite {tag} smooth={smooth_label(smooth, weight)}",
+                                       smooth, args.background, args.threads, smooth_weight=weight))
         if args.int8:
-            rows.append(PipelineRunner(vdir, f"Lite {tag} int8 smooth={smooths[-1]}", smooths[-1],
-                                       args.background, args.threads, onnx_path=args.int8))
+            rows.append(PipelineRunner(vdir, f"Lite {tag} int8 smooth={smooth_label(last, last_w)}",
+                                       last, args.background, args.threads, onnx_path=args.int8,
+                                       smooth_weight=last_w))
         if args.infer_every > 1:
-            rows.append(PipelineRunner(vdir, f"Lite {tag} every {args.infer_every} smooth={smooths[-1]}",
-                                       smooths[-1], args.background, args.threads,
-                                       infer_every=args.infer_every))
+            rows.append(PipelineRunner(vdir, f"Lite {tag} every {args.infer_every} "
+                                       f"smooth={smooth_label(last, last_w)}", last, args.background,
+                                       args.threads, infer_every=args.infer_every, smooth_weight=last_w))
     if mp_module is not None:
         for model in ("general", "landscape"):
             rows.append(PeerRunner(MediaPipeSelfie(mp_module, model), args.background, "none"))
-        rows.append(PeerRunner(MediaPipeSelfie(mp_module, "landscape"), args.background, "ema"))
-        rows[-1].name += " smooth=ema"
+        peer_smooth = next(((m, w) for m, w in smooths if m == "ema"), ("ema", DEFAULT_WEIGHT))
+        rows.append(PeerRunner(MediaPipeSelfie(mp_module, "landscape"), args.background, *peer_smooth))
+        rows[-1].name += f" smooth={smooth_label(*peer_smooth)}"
     return rows
+
+
+def parse_smooth(text: str) -> tuple[str, float]:
+    mode, _, weight = text.strip().partition(":")
+    if mode not in ("none", "ema", "flow"):
+        raise ConfigError(f"--smooth {text!r}: the mode must be none, ema or flow (MODE or MODE:W)")
+    try:
+        w = float(weight) if weight else DEFAULT_WEIGHT
+    except ValueError:
+        raise ConfigError(f"--smooth {text!r}: the weight after ':' must be a number in (0, 1]") from None
+    if not 0 < w <= 1:
+        raise ConfigError(f"--smooth {text!r}: the weight must be in (0, 1]")
+    return mode, w
+
+
+def smooth_label(mode: str, weight: float) -> str:
+    return mode if mode == "none" or weight == DEFAULT_WEIGHT else f"{mode}:{weight:g}"
 
 
 def parse_clip(text: str) -> tuple[int, int, tuple[int, int]]:

@@ -23,11 +23,12 @@ import smoothing  # noqa: E402
 class PeerRunner:
     """A peer segmenter (``preprocess``/``infer``) behind our smoothing and compositing."""
 
-    def __init__(self, segmenter, background: str = "green", smooth: str = "none"):
+    def __init__(self, segmenter, background: str = "green", smooth: str = "none",
+                 smooth_weight: float = 0.3):
         self.seg = segmenter
         self.name = segmenter.name
         self.smooth_mode = smooth
-        self.smoother = smoothing.make_smoother(smooth)
+        self.smoother = smoothing.make_smoother(smooth, smooth_weight)
         self.background = compositing.parse_background(background)
         self.infer_every = 1
 
@@ -60,10 +61,11 @@ class PipelineRunner:
     """
 
     def __init__(self, model_dir: str, name: str, smooth: str = "none", background: str = "green",
-                 threads: int | None = None, onnx_path: str | None = None, infer_every: int = 1):
+                 threads: int | None = None, onnx_path: str | None = None, infer_every: int = 1,
+                 smooth_weight: float = 0.3):
         from video import VideoPipeline  # deploy/python
         self.pipe = VideoPipeline(model_dir, background=background, smooth=smooth,
-                                  infer_every=infer_every, backend="onnx", threads=threads,
+                                  smooth_weight=smooth_weight, infer_every=infer_every, backend="onnx", threads=threads,
                                   onnx_path=onnx_path)
         self.name = name
         self.smooth_mode = smooth
