@@ -8,6 +8,7 @@ to cover the frame and centre-cropped, never distorted.
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -24,14 +25,27 @@ def alpha_from_probs(probs: np.ndarray) -> np.ndarray:
     return np.clip(1.0 - probs[0], 0.0, 1.0).astype(np.float32)
 
 
-def alpha_from_output(output: np.ndarray, output_op: str) -> np.ndarray:
-    """Foreground alpha at the network resolution from one raw output [C|1, h, w]."""
+def alpha_from_output(output: np.ndarray, output_op: str,
+                      resize: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """Foreground alpha (1 - P(class 0)) from one raw network output [C|1, h, w].
+
+    ``resize`` maps an [n, h, w] array to the image (bilinear; identity when None). Like dygraph,
+    probabilities are taken after resizing the logits: for softmax outputs the log-probabilities
+    are resized (the per-pixel log-sum-exp shift cancels), and with two classes only the logit
+    difference is resized and passed through a sigmoid (one channel instead of two).
+    """
+    resize = resize or (lambda a: a)
+    output = output.astype(np.float32, copy=False)
     if output_op == "argmax":
-        return (output[0] != 0).astype(np.float32)
-    if output_op == "none":
-        e = np.exp(output - output.max(axis=0, keepdims=True))
-        return np.ascontiguousarray(1.0 - e[0] / e.sum(axis=0), dtype=np.float32)
-    return alpha_from_probs(output)
+        return resize((output[:1] != 0).astype(np.float32))[0]
+    logits = output if output_op == "none" else np.log(np.maximum(output, 1e-30))
+    if logits.shape[0] == 2:
+        d = resize((logits[1] - logits[0])[None])[0]
+        np.clip(d, -80.0, 80.0, out=d)
+        return (1.0 / (1.0 + np.exp(-d))).astype(np.float32)
+    up = resize(logits)
+    e = np.exp(up - up.max(axis=0, keepdims=True))
+    return np.ascontiguousarray(1.0 - e[0] / e.sum(axis=0), dtype=np.float32)
 
 
 # ----------------------------------------------------------------------------- letterbox

@@ -216,8 +216,16 @@ class Predictor:
             label = np.rint(label).astype(np.int64)
             n = self.num_classes or max(2, int(label.max()) + 1)  # PaddleSeg folders lack it
             return (np.arange(n)[:, None, None] == label[None]).astype(np.float32)
-        out = reverse(output.astype(np.float32, copy=False), trans_info)
-        return _softmax(out) if op == "none" else out
+        out = output.astype(np.float32, copy=False)
+        if op == "none":
+            return _softmax(reverse(out, trans_info))
+        if any(kind == "resize" for kind, _ in trans_info):
+            # dygraph resizes logits, then takes the softmax; resizing probabilities differs
+            # (up to 1e-3 here). log p = logits - logsumexp(logits) per pixel, resizing is
+            # linear and that per-pixel shift cancels in the softmax: softmax(resize(log p))
+            # equals softmax(resize(logits)).
+            return _softmax(reverse(np.log(np.maximum(out, 1e-30)), trans_info))
+        return reverse(out, trans_info)
 
     # -- API
     def predict_probs(self, image_bgr: np.ndarray) -> np.ndarray:
@@ -232,5 +240,6 @@ class Predictor:
         out = self.run(x)[0]
         if self.config.output_op == "argmax":
             return np.rint(reverse(out.astype(np.float32), info, nearest=True)[0]).astype(np.int32)
-        return np.argmax(reverse(out.astype(np.float32, copy=False), info), axis=0).astype(
-            np.int32)
+        if self.config.output_op == "none":  # softmax is monotonic: argmax of the logits
+            return np.argmax(reverse(out.astype(np.float32, copy=False), info), 0).astype(np.int32)
+        return np.argmax(self.postprocess(out, info), axis=0).astype(np.int32)

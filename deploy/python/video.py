@@ -38,10 +38,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from compositing import alpha_from_output, composite, letterbox, parse_background, unletterbox  # noqa: E402,E501
+from compositing import alpha_from_output, composite, letterbox, parse_background  # noqa: E402
 from predictor import Predictor, default_backend  # noqa: E402
 from preprocess import reverse  # noqa: E402
 from smoothing import SMOOTH_MODES, DISFlow, make_smoother  # noqa: E402
+
+def unletterbox_chw(arr: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
+    """``unletterbox`` for a [C, H, W] array."""
+    top, bottom, left, right = pads
+    return arr[:, top:arr.shape[1] - bottom, left:arr.shape[2] - right]
+
 
 STAGES = ("read", "preprocess", "infer", "smooth", "composite", "write")
 
@@ -219,9 +225,9 @@ class VideoPipeline:
             if frame is not None:
                 self._frame_flow(frame)
             out = self.predictor.run(prep.x)[0]
-            a = alpha_from_output(out.astype(np.float32, copy=False),
-                                  self.predictor.config.output_op)
-            alpha = unletterbox(reverse(a[None], prep.trans_info)[0], prep.pads)
+            alpha = alpha_from_output(out, self.predictor.config.output_op,
+                                      lambda a: unletterbox_chw(reverse(a, prep.trans_info),
+                                                                prep.pads))
             alpha = np.ascontiguousarray(alpha)
         self.last_alpha = alpha
         return alpha

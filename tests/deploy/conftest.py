@@ -70,6 +70,12 @@ def exported_argmax(tmp_path_factory, weights):
     return _export(tmp_path_factory.mktemp("export"), "argmax", weights, "argmax", "paddle")
 
 
+@pytest.fixture(scope="session")
+def exported_logits(tmp_path_factory, weights):
+    """output_op none (logits), ONNX."""
+    return _export(tmp_path_factory.mktemp("export"), "logits", weights, "none", "onnx")
+
+
 def write_clip(path, frames=40, size=(320, 180), fps=25):
     """A moving 'person' (ellipse + head) on a textured background, mp4v."""
     w, h = size

@@ -108,3 +108,18 @@ def test_logits_model_gets_softmax_after_mapping_back(exported):
     np.testing.assert_allclose(probs, want, atol=1e-6)
     alpha = alpha_from_output(logits, "none")
     np.testing.assert_allclose(alpha, 1 / (1 + np.exp(logits[0] - logits[1])), atol=1e-6)
+
+
+def test_softmax_model_equals_softmax_of_resized_logits(exported, exported_logits, images):
+    """dygraph (tools/predict.py) resizes logits, then takes the softmax. The softmax export must
+    give the same probabilities (it resizes log-probabilities), not resized probabilities."""
+    from preprocess import reverse
+    soft, logits = Predictor(exported, backend="onnx"), Predictor(exported_logits, backend="onnx")
+    for name in ("a.jpg", "sub/b.png"):
+        img = cv2.imread(os.path.join(images, name))
+        want = logits.predict_probs(img)
+        np.testing.assert_allclose(soft.predict_probs(img), want, rtol=0, atol=1e-5)
+        np.testing.assert_array_equal(soft.predict_label(img), logits.predict_label(img))
+        x, info = soft.preprocess(img)
+        naive = reverse(soft.run(x)[0], info)  # resized probabilities
+        print(name, "resized probabilities differ by", np.abs(naive - want).max())
