@@ -9,7 +9,7 @@ import paddle.nn.functional as F
 import pytest
 import yaml
 
-from conftest import onnx_run, paddle_inference_run
+from export_helpers import onnx_run, paddle_inference_run
 from humanseg.cvlibs.registry import MODELS, build
 from humanseg.errors import ConfigError, HumanSegError
 from humanseg.export import export_model

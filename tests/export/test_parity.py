@@ -17,6 +17,7 @@ import paddle
 import paddle.nn.functional as F
 import pytest
 
+from export_helpers import deploy_predictor_class
 from humanseg.cvlibs.registry import MODELS, build
 from humanseg.datasets.io import read_image
 from humanseg.engine.infer import inference
@@ -101,10 +102,9 @@ def dygraph_probs(model, cfg, predict_tool, path: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("backend", ["paddle", "onnx"])
-def test_deploy_predictor_matches_dygraph(exported, backend, images, predict_tool,
-                                          deploy_predictor_class):
+def test_deploy_predictor_matches_dygraph(exported, backend, images, predict_tool):
     name, model, cfg, save_dir = exported
-    predictor = deploy_predictor_class(save_dir, backend=backend)
+    predictor = deploy_predictor_class()(save_dir, backend=backend)
     for path in images:
         expected = dygraph_probs(model, cfg, predict_tool, path)
         got = predictor.predict_probs(cv2.imread(path))

@@ -1,17 +1,14 @@
-"""Helpers of the export tests: model specs from tests/models, the deploy/python package, and
-running an exported folder with Paddle Inference / onnxruntime."""
+"""Helpers of the export tests. Importing this module puts tests/models on sys.path (for
+model_specs). Kept out of a conftest.py: tests/deploy imports its own conftest by name."""
 import os
 import sys
 
 import numpy as np
-import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.dirname(HERE)
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEPLOY_PYTHON = os.path.join(os.path.dirname(TESTS), "deploy", "python")
-for path in (os.path.join(TESTS, "models"),):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+if os.path.join(TESTS, "models") not in sys.path:
+    sys.path.insert(0, os.path.join(TESTS, "models"))
 
 
 def paddle_inference_run(model_dir: str, x: np.ndarray) -> np.ndarray:
@@ -33,11 +30,11 @@ def paddle_inference_run(model_dir: str, x: np.ndarray) -> np.ndarray:
 
 
 def onnx_run(model_dir: str, x: np.ndarray) -> np.ndarray:
+    """First output of ``model_dir/model.onnx`` on ``x`` with onnxruntime (CPU)."""
     from humanseg.export.onnx_export import run_onnx
     return run_onnx(os.path.join(model_dir, "model.onnx"), x)
 
 
-@pytest.fixture(scope="session")
 def deploy_predictor_class():
     """deploy/python's ``Predictor`` (from infer.py, else predictor.py where it is defined)."""
     if DEPLOY_PYTHON not in sys.path:
@@ -47,5 +44,5 @@ def deploy_predictor_class():
             mod = __import__(module)
             if hasattr(mod, "Predictor"):
                 return mod.Predictor
-    pytest.fail(f"deploy/python has no Predictor (looked in infer.py and predictor.py under "
-                f"{DEPLOY_PYTHON})")
+    raise AssertionError(f"deploy/python has no Predictor (looked in infer.py and predictor.py "
+                         f"under {DEPLOY_PYTHON})")
