@@ -73,8 +73,8 @@ def calibration_inputs(deploy: dict, calib_dir: str, num: int) -> list[np.ndarra
 def quantize(model_dir: str, save_path: str, mode: str = "static", calib_dir: str | None = None,
              num_calib: int = 64) -> str:
     """Writes the int8 model to ``save_path``; returns it."""
-    q = _quantization()
     deploy = read_deploy(model_dir)
+    q = _quantization()
     src = os.path.join(model_dir, deploy["onnx"])
     if mode == "dynamic":
         q.quantize_dynamic(src, save_path, weight_type=q.QuantType.QInt8)

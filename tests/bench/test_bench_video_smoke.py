@@ -117,3 +117,15 @@ def test_mediapipe_absent_is_reported_not_raised(tmp_path):
         assert "not installed" in why
     else:  # an environment that has mediapipe importable: then it must be the real one
         assert hasattr(module.solutions, "selfie_segmentation")
+
+
+def test_bad_smooth_and_size_specs_name_the_fix():
+    from humanseg.errors import ConfigError
+    assert bench_video.parse_smooth("ema:0.1") == ("ema", 0.1)
+    assert bench_video.parse_smooth("flow") == ("flow", bench_video.DEFAULT_WEIGHT)
+    with pytest.raises(ConfigError, match="none, ema or flow"):
+        bench_video.parse_smooth("gauss")
+    with pytest.raises(ConfigError, match=r"in \(0, 1\]"):
+        bench_video.parse_smooth("ema:1.5")
+    with pytest.raises(ConfigError, match="WIDTHxHEIGHT"):
+        bench_video.parse_size("398-224")
