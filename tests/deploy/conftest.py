@@ -1,95 +1,31 @@
-"""Fixtures of the deploy tests: exported PP-HumanSeg-Lite folders (made by tools/export.py),
-a short generated clip and a few images."""
-import os
-import subprocess
-import sys
-
-import cv2
-import numpy as np
+"""Fixtures of the deploy tests: exported PP-HumanSeg-Lite folders (made by tools/export.py)
+and a short generated clip. Helpers live in deploy_helpers.py."""
 import pytest
-import yaml
 
-from support import ROOT, run_tool
-
-DEPLOY = os.path.join(ROOT, "deploy", "python")
-if DEPLOY not in sys.path:
-    sys.path.insert(0, DEPLOY)
-
-NET_W, NET_H = 96, 64
-
-_WEIGHTS = """
-import sys, numpy as np, paddle
-from humanseg.models import PPHumanSegLite
-paddle.seed(7)
-net = PPHumanSegLite(num_classes=2)
-# He-initialised convs, unit BN: soft, image-dependent masks (about 30% foreground at 0.5).
-# An untrained net's near-constant output would hide mistakes.
-for name, p in net.named_parameters():
-    if len(p.shape) == 4:
-        p.set_value(paddle.randn(p.shape) * (2.0 / int(np.prod(p.shape[1:]))) ** 0.5)
-    elif "variance" in name or "weight" in name:
-        p.set_value(paddle.ones(p.shape))
-    elif "mean" in name:
-        p.set_value(paddle.zeros(p.shape))
-    else:
-        p.set_value(paddle.randn(p.shape) * 0.1)
-paddle.save(net.state_dict(), sys.argv[1])
-"""
-
-
-def _export(tmp, name, weights, output_op, fmt):
-    cfg = tmp / f"{name}.yml"
-    cfg.write_text(yaml.safe_dump({
-        "model": {"type": "PPHumanSegLite", "num_classes": 2},
-        "export": {"transforms": [{"type": "Resize", "target_size": [NET_W, NET_H]},
-                                  {"type": "Normalize"}]}}))
-    out = tmp / name
-    res = run_tool("export.py", "--config", str(cfg), "--model_path", weights, "--save_dir",
-                   str(out), "--output_op", output_op, "--format", fmt)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return str(out)
+from deploy_helpers import export, make_weights, write_clip
 
 
 @pytest.fixture(scope="session")
 def weights(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("weights") / "model.pdparams")
-    subprocess.run([sys.executable, "-c", _WEIGHTS, path], check=True, cwd=ROOT,
-                   capture_output=True)
-    return path
+    return make_weights(str(tmp_path_factory.mktemp("weights") / "model.pdparams"))
 
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory, weights):
     """softmax output, model.json + model.onnx, Resize 96x64 + Normalize."""
-    return _export(tmp_path_factory.mktemp("export"), "softmax", weights, "softmax", "both")
+    return export(tmp_path_factory.mktemp("export"), "softmax", weights, "softmax", "both")
 
 
 @pytest.fixture(scope="session")
 def exported_argmax(tmp_path_factory, weights):
     """argmax output (PaddleSeg's default), Paddle format only."""
-    return _export(tmp_path_factory.mktemp("export"), "argmax", weights, "argmax", "paddle")
+    return export(tmp_path_factory.mktemp("export"), "argmax", weights, "argmax", "paddle")
 
 
 @pytest.fixture(scope="session")
 def exported_logits(tmp_path_factory, weights):
     """output_op none (logits), ONNX."""
-    return _export(tmp_path_factory.mktemp("export"), "logits", weights, "none", "onnx")
-
-
-def write_clip(path, frames=40, size=(320, 180), fps=25):
-    """A moving 'person' (ellipse + head) on a textured background, mp4v."""
-    w, h = size
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    rng = np.random.RandomState(0)
-    bg = (rng.rand(h, w, 3) * 80 + 60).astype(np.uint8)
-    for i in range(frames):
-        f = bg.copy()
-        cx = int(w * 0.3 + i * w * 0.4 / frames)
-        cv2.ellipse(f, (cx, h // 2 + h // 6), (w // 10, h // 3), 0, 0, 360, (40, 90, 200), -1)
-        cv2.circle(f, (cx, h // 4), max(h // 10, 4), (120, 160, 220), -1)
-        writer.write(f)
-    writer.release()
-    return str(path)
+    return export(tmp_path_factory.mktemp("export"), "logits", weights, "none", "onnx")
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import DEPLOY
+from deploy_helpers import DEPLOY
 
 ALLOWED = {"numpy", "cv2", "yaml", "onnxruntime", "paddle"}
 OWN = {os.path.splitext(f)[0] for f in os.listdir(DEPLOY) if f.endswith(".py")}

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 import infer
-from conftest import DEPLOY
+from deploy_helpers import DEPLOY
 from predictor import Predictor
 
 

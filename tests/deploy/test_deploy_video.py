@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import video
-from conftest import DEPLOY, write_clip
+from deploy_helpers import DEPLOY, write_clip
 from video import VideoPipeline
 
 
