@@ -195,8 +195,9 @@ class FlowSmoother(EmaSmoother):
         try:
             if flow is AUTO:
                 flow = self.flow.step(frame)
-            if prev is None or flow is None or prev.shape != alpha.shape \
-                    or prev_gray.shape != gray.shape:
+            if flow is None:  # first frame, or the caller's flow failed: plain ema
+                return super().__call__(alpha, frame)
+            if prev is None or prev.shape != alpha.shape or prev_gray.shape != gray.shape:
                 out = alpha
             else:
                 warped = DISFlow.warp(prev, flow)
