@@ -16,6 +16,10 @@ import yaml
 
 from humanseg.cvlibs.registry import DATASETS, TRANSFORMS, build
 from humanseg.errors import ConfigError
+from humanseg.export.exporter import INPUT_NAME, MODEL_FILENAME, PARAMS_FILENAME
+from humanseg.export.onnx_export import ONNX_FILENAME
+from humanseg.transforms import Compose
+from humanseg.utils.visualize import get_palette
 
 DEPLOY_FILENAME = "deploy.yaml"
 # Deterministic transforms that deploy/python re-implements (with humanseg's semantics).
@@ -113,7 +117,6 @@ def deploy_transforms(cfg: dict, img_channels: int = 3) -> tuple[list[dict], str
 def fixed_output_hw(transforms: list[dict], img_channels: int = 3) -> tuple[int, int] | None:
     """The (h, w) every image has after ``transforms``, or None when it depends on the image
     (found by running them on two images of different size and aspect)."""
-    from humanseg.transforms import Compose
     compose = Compose(build(copy.deepcopy(transforms), TRANSFORMS, "transforms"), img_channels)
     shapes = set()
     for h, w in ((301, 457), (480, 270)):
@@ -148,9 +151,6 @@ def deploy_dict(*, transforms: list[dict], input_shape: list[int], output_op: st
                 num_classes: int, names: list[str], with_onnx: bool,
                 versions: dict[str, str]) -> dict:
     """The ``Deploy`` mapping of deploy.yaml (key order as documented in docs/export.md)."""
-    from humanseg.export.exporter import INPUT_NAME, MODEL_FILENAME, PARAMS_FILENAME
-    from humanseg.export.onnx_export import ONNX_FILENAME
-    from humanseg.utils.visualize import get_palette
     deploy = {"model": MODEL_FILENAME, "params": PARAMS_FILENAME}
     if with_onnx:
         deploy["onnx"] = ONNX_FILENAME
