@@ -114,6 +114,8 @@ class VideoPipeline:
         self.smoother = make_smoother(smooth, smooth_weight, flow=self.flow)
         self.cap = None
         self.writer = None
+        self._writer_path: str | None = None
+        self._writer_size: tuple[int, int] | None = None
         self.source_fps = 30.0
         self.reset()
 
@@ -164,14 +166,20 @@ class VideoPipeline:
         return frame if ok else None
 
     def write(self, out: np.ndarray) -> None:
-        """Encode one output frame."""
+        """Encode one output frame (resized to the first frame's size if the stream changes size:
+        a video file has one frame size)."""
+        if self._writer_path is None:
+            raise RuntimeError("call open_writer(path) before write()")
         if self.writer is None:
             h, w = out.shape[:2]
+            self._writer_size = (w, h)
             self.writer = cv2.VideoWriter(self._writer_path, cv2.VideoWriter_fourcc(*"mp4v"),
                                           self._writer_fps, (w, h))
             if not self.writer.isOpened():
                 raise RuntimeError(f"--save_path {self._writer_path}: OpenCV cannot write this "
                                    "video (use a .mp4 or .avi path in a writable folder)")
+        if (out.shape[1], out.shape[0]) != self._writer_size:
+            out = cv2.resize(out, self._writer_size, interpolation=cv2.INTER_AREA)
         self.writer.write(out)
 
     def close(self) -> None:
@@ -283,7 +291,7 @@ class VideoPipeline:
             t4 = clock()
             out = self.composite(frame, alpha)
             t5 = clock()
-            if self.writer is not None or getattr(self, "_writer_path", None):
+            if self._writer_path is not None:
                 self.write(out)
             t6 = clock()
             for name, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6)):
