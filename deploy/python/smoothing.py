@@ -114,7 +114,7 @@ class EmaSmoother:
 
     name = "ema"
 
-    def __init__(self, weight: float = 0.3, gain: float = 8.0, motion_width: int = 320):
+    def __init__(self, weight: float = 0.1, gain: float = 8.0, motion_width: int = 320):
         if not 0 < weight <= 1:
             raise ValueError(f"--smooth_weight must be in (0, 1]; got {weight}")
         self.weight, self.gain, self.motion_width = float(weight), float(gain), motion_width
@@ -129,7 +129,11 @@ class EmaSmoother:
         self.prev_alpha, self.prev_gray = alpha, _gray_small(frame, self.motion_width)
 
     def _motion(self, gray: np.ndarray, prev_gray: np.ndarray, shape: tuple[int, int]):
-        diff = cv2.absdiff(gray, prev_gray)
+        """Per-pixel weight of the new alpha from the grey-level change between two frames."""
+        return self._weights(cv2.absdiff(gray, prev_gray), shape)
+
+    def _weights(self, diff: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """``clip(weight + gain * change / 255, weight, 1)`` at the alpha's ``shape``."""
         diff = cv2.blur(diff, (3, 3))
         w = self.weight + self.gain * (diff.astype(np.float32) / 255.0)
         np.clip(w, self.weight, 1.0, out=w)
@@ -163,7 +167,7 @@ class FlowSmoother(EmaSmoother):
 
     name = "flow"
 
-    def __init__(self, weight: float = 0.3, gain: float = 8.0, motion_width: int = 320,
+    def __init__(self, weight: float = 0.1, gain: float = 8.0, motion_width: int = 320,
                  flow: DISFlow | None = None):
         super().__init__(weight, gain, motion_width)
         self.flow = flow
@@ -202,7 +206,11 @@ class FlowSmoother(EmaSmoother):
             else:
                 warped = DISFlow.warp(prev, flow)
                 warped_gray = DISFlow.warp(prev_gray, flow)
-                out = self._fuse(alpha, warped, self._motion(gray, warped_gray, alpha.shape))
+                # Motion left after compensation, but never more than without it: warping
+                # resamples texture (and the flow is noisy where nothing moves), which would
+                # otherwise read as motion and smooth still regions less than plain ema does.
+                residual = cv2.min(cv2.absdiff(gray, warped_gray), cv2.absdiff(gray, prev_gray))
+                out = self._fuse(alpha, warped, self._weights(residual, alpha.shape))
         except cv2.error as e:
             self._fall_back(e)
             self.prev_alpha, self.prev_gray = prev, prev_gray
@@ -211,7 +219,7 @@ class FlowSmoother(EmaSmoother):
         return out
 
 
-def make_smoother(mode: str, weight: float = 0.3, flow: DISFlow | None = None):
+def make_smoother(mode: str, weight: float = 0.1, flow: DISFlow | None = None):
     """The smoother for ``--smooth none|ema|flow``."""
     if mode == "none":
         return NoSmoother()

@@ -87,7 +87,7 @@ class VideoPipeline:
     """
 
     def __init__(self, model_dir, background="green", smooth: str = "ema",
-                 smooth_weight: float = 0.3, infer_every: int = 1, backend: str | None = None,
+                 smooth_weight: float = 0.1, infer_every: int = 1, backend: str | None = None,
                  device: str = "cpu", threads: int | None = None, onnx_path: str | None = None,
                  use_letterbox: bool = True, show_fps: bool = False, use_trt: bool = False,
                  trt_precision: str = "fp32", spin: bool = False):
@@ -317,9 +317,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="image file, video file (looped), blur, blur:K, green or '#RRGGBB'")
     p.add_argument("--smooth", default="ema", choices=SMOOTH_MODES,
                    help="temporal smoothing of the mask (default ema)")
-    p.add_argument("--smooth_weight", type=float, default=0.3,
+    p.add_argument("--smooth_weight", type=float, default=0.1,
                    help="weight of the new mask where the picture is still: lower = less "
-                        "flicker, more lag (default 0.3)")
+                        "flicker, more lag (default 0.1)")
     p.add_argument("--infer_every", type=int, default=1,
                    help="run the network every K-th frame, moving the mask by optical flow "
                         "between (default 1)")
