@@ -45,7 +45,7 @@ from humanseg.metrics import FlickerMetric, IoUMetric  # noqa: E402
 STAGES = ("decode", "preprocess", "infer", "smooth", "composite", "encode")
 DEFAULT_WORK_DIR = os.path.join(ROOT, "output", "bench_video")
 DEFAULT_WARMUP = 3
-DEFAULT_WEIGHT = 0.3   # deploy/python's default smoothing weight
+DEFAULT_WEIGHT = 0.1   # deploy/python's default smoothing weight (video.py --smooth_weight)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -169,7 +169,7 @@ def parse_args(argv=None):
                    help="network input sizes WIDTHxHEIGHT, comma-separated")
     p.add_argument("--smooth", default="none,ema,flow",
                    help="smoothing modes to run per size, comma-separated; MODE:W sets the weight "
-                        "of the new frame where nothing moves (deploy's --smooth_weight, default 0.3)")
+                        "of the new frame where nothing moves (deploy's --smooth_weight, default 0.1)")
     p.add_argument("--frames", type=int, default=None, help="at most this many frames per row")
     p.add_argument("--clip", default="4x75@640x360",
                    help="the generated video: CLIPSxFRAMES@WIDTHxHEIGHT (default 4x75@640x360)")
@@ -234,7 +234,7 @@ def parse_smooth(text: str) -> tuple[str, float]:
 
 
 def smooth_label(mode: str, weight: float) -> str:
-    return mode if mode == "none" or weight == DEFAULT_WEIGHT else f"{mode}:{weight:g}"
+    return mode if mode == "none" else f"{mode}:{weight:g}"
 
 
 def parse_clip(text: str) -> tuple[int, int, tuple[int, int]]:

@@ -62,9 +62,10 @@ def test_bench_runs_every_row_and_skips_absent_mediapipe(tiny_export, clip, tmp_
     out = capsys.readouterr().out
     assert "MediaPipe rows skipped" in out and "n/a" in out
     names = [r["name"] for r in summary["rows"]]
-    assert names == ["Lite 96x54 smooth=none", "Lite 96x54 smooth=ema", "Lite 96x54 smooth=flow",
-                     "Lite 96x54 every 2 smooth=flow", "Lite 64x36 smooth=none",
-                     "Lite 64x36 smooth=ema", "Lite 64x36 smooth=flow", "Lite 64x36 every 2 smooth=flow"]
+    assert names == ["Lite 96x54 smooth=none", "Lite 96x54 smooth=ema:0.1", "Lite 96x54 smooth=flow:0.1",
+                     "Lite 96x54 every 2 smooth=flow:0.1", "Lite 64x36 smooth=none",
+                     "Lite 64x36 smooth=ema:0.1", "Lite 64x36 smooth=flow:0.1",
+                     "Lite 64x36 every 2 smooth=flow:0.1"]
     for row in summary["rows"]:
         assert row["frames"] == 8
         assert set(row["stage_ms"]) == set(bench_video.STAGES)
