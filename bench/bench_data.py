@@ -7,15 +7,27 @@ Normalize — then batch them (batch 4), with 0 and 2 loader workers. Ours: City
 humanseg.datasets.loader.build_train_loader (what tools/train.py uses); PaddleSeg: its Cityscapes
 + DistributedBatchSampler + DataLoader as in paddleseg/core/train.py.
 
-Usage: python bench/bench_data.py [--samples N] [--images N] [--batch_size N] [--workers 0 2]
-                                  [--data_dir DIR] [--crop W H]
-Prints samples/s for each and the ratio ours / PaddleSeg (>1: ours is faster); the first row times
-the datasets alone (decode + transforms, alternating sample by sample), the others the loaders.
+Usage: python bench/bench_data.py [--samples N] [--rounds N] [--images N] [--epoch_samples N]
+                                  [--batch_size N] [--workers 0 2] [--data_dir DIR] [--crop W H]
+
+Rounds alternate the order (ours first, then PaddleSeg first, ...), each builds both loaders
+afresh, warms them up with one batch (workers started) and times ``--samples`` samples; the ratio
+ours / PaddleSeg (>1: ours is faster) is taken per round and the median is printed with the
+min-max spread over the rounds, so load from other processes on a shared machine hits both alike.
+Rows:
+  dataset        decode + transforms only, no loader, alternating sample by sample (blocks of 8).
+  N workers      the loaders within an epoch: the file list is repeated so that one epoch holds
+                 ``--epoch_samples`` samples (Cityscapes' train split has 2975) and the timed
+                 window does not reach an epoch boundary.
+  N short        the loaders over epochs of ``--images`` samples, i.e. an epoch boundary every
+                 few batches: what each loader does between epochs (PaddleSeg's DataLoader starts
+                 its workers again; ours keeps one iterator over all epochs).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -27,16 +39,19 @@ warnings.filterwarnings("ignore")
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--samples", type=int, default=32, help="samples timed per run (after 1 batch warm-up)")
+    p.add_argument("--samples", type=int, default=48, help="samples timed per run (after 1 batch warm-up)")
+    p.add_argument("--rounds", type=int, default=5, help="rounds per row (ours and PaddleSeg each)")
     p.add_argument("--images", type=int, default=8, help="synthetic train images")
+    p.add_argument("--epoch_samples", type=int, default=2975,
+                   help="samples per epoch in the within-epoch rows (the file list repeated)")
     p.add_argument("--batch_size", type=int, default=4)
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
+    p.add_argument("--short", type=int, nargs="*", default=[2],
+                   help="worker counts for the short-epoch rows (none: skip them)")
     p.add_argument("--crop", type=int, nargs=2, default=[1024, 512], metavar=("W", "H"))
     p.add_argument("--size", type=int, nargs=2, default=[2048, 1024], metavar=("W", "H"),
                    help="synthetic image size (default: Cityscapes' 2048x1024)")
     p.add_argument("--data_dir", default=None, help="reuse/make the synthetic set here (default: a temp dir)")
-    p.add_argument("--repeats", type=int, default=2,
-                   help="runs per setting, ours and PaddleSeg alternating; the best is kept")
     return p.parse_args(argv)
 
 
@@ -50,16 +65,27 @@ def transform_cfg(crop: list[int]) -> list[dict]:
             {"type": "Normalize"}]
 
 
-def ours_loader(root: str, crop: list[int], batch_size: int, workers: int):
+def repeat_list(ds, epoch_samples: int | None):
+    """Repeat the dataset's file list to ``epoch_samples`` entries (both datasets keep one)."""
+    if epoch_samples:
+        n = len(ds.file_list)
+        ds.file_list = [ds.file_list[i % n] for i in range(max(epoch_samples, n))]
+    return ds
+
+
+def ours_loader(root: str, crop: list[int], batch_size: int, workers: int,
+                epoch_samples: int | None = None):
     from humanseg.cvlibs.registry import DATASETS, build
     from humanseg.datasets.loader import build_train_loader
     ds = build({"type": "Cityscapes", "dataset_root": root, "mode": "train",
                 "transforms": transform_cfg(crop)}, DATASETS)
-    sampler, loader = build_train_loader(ds, batch_size, seed=0, num_workers=workers)
+    sampler, loader = build_train_loader(repeat_list(ds, epoch_samples), batch_size, seed=0,
+                                         num_workers=workers)
     return sampler, loader
 
 
-def paddleseg_loader(root: str, crop: list[int], batch_size: int, workers: int):
+def paddleseg_loader(root: str, crop: list[int], batch_size: int, workers: int,
+                     epoch_samples: int | None = None):
     import paddle
     import paddleseg.transforms as PT
     from paddleseg.datasets import Cityscapes
@@ -68,7 +94,7 @@ def paddleseg_loader(root: str, crop: list[int], batch_size: int, workers: int):
     for t in transform_cfg(crop):
         t = dict(t)
         ops.append(getattr(PT, t.pop("type"))(**t))
-    ds = Cityscapes(transforms=ops, dataset_root=root, mode="train")
+    ds = repeat_list(Cityscapes(transforms=ops, dataset_root=root, mode="train"), epoch_samples)
     sampler = paddle.io.DistributedBatchSampler(ds, batch_size=batch_size, shuffle=True,
                                                 drop_last=True)
     loader = paddle.io.DataLoader(ds, batch_sampler=sampler, num_workers=workers,
@@ -78,10 +104,12 @@ def paddleseg_loader(root: str, crop: list[int], batch_size: int, workers: int):
 
 def time_loader(sampler, loader, samples: int, batch_size: int) -> float:
     """Samples per second over ``samples`` samples, after one warm-up batch (workers started)."""
+    from humanseg.datasets.loader import close_iterator
     epoch, seen, start = 0, -batch_size, None
     while seen < samples:
         sampler.set_epoch(epoch)
-        for batch in loader:
+        batches = iter(loader)
+        for batch in batches:
             img = batch["img"] if isinstance(batch, dict) else batch[0]
             assert list(img.shape[:1]) == [batch_size]
             seen += batch_size
@@ -90,26 +118,59 @@ def time_loader(sampler, loader, samples: int, batch_size: int) -> float:
             if seen >= samples:
                 break
         epoch += 1
-    return seen / (time.perf_counter() - start)
+    rate = seen / (time.perf_counter() - start)
+    close_iterator(batches)  # an iterator left mid-epoch keeps its thread and workers otherwise
+    return rate
 
 
-def dataset_rates(root: str, crop: list[int], samples: int) -> tuple[float, float]:
-    """Samples/s of the two datasets alone (decode + transforms, no loader), alternating sample by
-    sample with the same seeds so that load from other processes hits both alike."""
+def dataset_rates(root: str, crop: list[int], samples: int, block: int = 8) -> list[tuple]:
+    """(ours, PaddleSeg) samples/s of the two datasets alone (decode + transforms, no loader) per
+    block of ``block`` samples, alternating sample by sample with the same seeds (and which one
+    goes first) so that load from other processes hits both alike."""
     import random
 
     import numpy as np
     ours = ours_loader(root, crop, 1, 0)[1].dataset.dataset
     theirs = paddleseg_loader(root, crop, 1, 0)[1].dataset
-    spent = {"ours": 0.0, "paddleseg": 0.0}
-    for i in range(samples):
-        for name, ds in (("ours", ours), ("paddleseg", theirs)):
-            random.seed(i)
-            np.random.seed(i)
-            start = time.perf_counter()
-            ds[i % len(ds)]
-            spent[name] += time.perf_counter() - start
-    return samples / spent["ours"], samples / spent["paddleseg"]
+    blocks = []
+    for first in range(0, samples, block):
+        spent = {"ours": 0.0, "paddleseg": 0.0}
+        for i in range(first, min(first + block, samples)):
+            pair = [("ours", ours), ("paddleseg", theirs)]
+            for name, ds in (pair if i % 2 == 0 else pair[::-1]):
+                random.seed(i)
+                np.random.seed(i)
+                start = time.perf_counter()
+                ds[i % len(ds)]
+                spent[name] += time.perf_counter() - start
+        n = min(first + block, samples) - first
+        blocks.append((n / spent["ours"], n / spent["paddleseg"]))
+    return blocks
+
+
+def rounds_of_loaders(root: str, args, workers: int, epoch_samples: int | None) -> list[tuple]:
+    """(ours, PaddleSeg) samples/s per round; the order alternates round by round."""
+    out = []
+    for r in range(args.rounds):
+        makers = [("ours", ours_loader), ("paddleseg", paddleseg_loader)]
+        rates = {}
+        for name, make in (makers if r % 2 == 0 else makers[::-1]):
+            sampler, loader = make(root, args.crop, args.batch_size, workers, epoch_samples)
+            rates[name] = time_loader(sampler, loader, args.samples, args.batch_size)
+            del sampler, loader
+        out.append((rates["ours"], rates["paddleseg"]))
+    return out
+
+
+def summary(label: str, pairs: list[tuple], note: str = "") -> tuple:
+    """Print one row: median rates, median ratio and the min-max of the per-round ratios."""
+    ratios = [o / p for o, p in pairs]
+    ours = statistics.median(o for o, _ in pairs)
+    theirs = statistics.median(p for _, p in pairs)
+    mid = statistics.median(ratios)
+    print(f"{label:>9} {ours:15.2f} {theirs:20.2f} {mid:6.3f}x  {min(ratios):.3f}-{max(ratios):.3f}"
+          f"  {len(pairs):3d}  {note}", flush=True)
+    return label, ours, theirs, mid, min(ratios), max(ratios)
 
 
 def make_data(data_dir: str, images: int, size: list[int]) -> str:
@@ -133,25 +194,22 @@ def main(argv=None) -> int:
     import paddle
     paddle.set_device("cpu")
     print(f"{args.images} synthetic Cityscapes images {args.size[0]}x{args.size[1]}, crop "
-          f"{args.crop[0]}x{args.crop[1]}, batch {args.batch_size}, {args.samples} samples timed, "
-          f"best of {args.repeats}, {os.cpu_count()} CPU(s)")
-    print(f"{'workers':>7} {'ours samples/s':>15} {'PaddleSeg samples/s':>20} {'ratio':>6}")
-    rows = []
-    ours_ds, ps_ds = dataset_rates(root, args.crop, args.samples)
-    print(f"{'dataset':>7} {ours_ds:15.2f} {ps_ds:20.2f} {ours_ds / ps_ds:5.2f}x   "
-          f"(decode + transforms only, no loader)", flush=True)
+          f"{args.crop[0]}x{args.crop[1]}, batch {args.batch_size}, {args.samples} samples timed "
+          f"per run, {args.rounds} rounds, {os.cpu_count()} CPU(s), load average "
+          f"{os.getloadavg()[0]:.2f}")
+    print(f"{'row':>9} {'ours samples/s':>15} {'PaddleSeg samples/s':>20} {'ratio':>7}  "
+          f"{'spread':>11}  {'n':>3}")
+    began = time.perf_counter()
+    summary("dataset", dataset_rates(root, args.crop, args.samples * 2 // 3),
+            "decode + transforms only, blocks of 8 samples")
     for workers in args.workers:
-        rates = {"ours": 0.0, "paddleseg": 0.0}
-        for _ in range(args.repeats):  # alternate, so load from other processes hits both alike
-            for name, make in (("ours", ours_loader), ("paddleseg", paddleseg_loader)):
-                sampler, loader = make(root, args.crop, args.batch_size, workers)
-                rate = time_loader(sampler, loader, args.samples, args.batch_size)
-                rates[name] = max(rates[name], rate)
-                del loader
-        ratio = rates["ours"] / rates["paddleseg"]
-        rows.append((workers, rates["ours"], rates["paddleseg"], ratio))
-        print(f"{workers:7d} {rates['ours']:15.2f} {rates['paddleseg']:20.2f} {ratio:5.2f}x",
-              flush=True)
+        summary(f"{workers} wrk", rounds_of_loaders(root, args, workers, args.epoch_samples),
+                f"within an epoch of {args.epoch_samples}")
+    for workers in args.short:
+        summary(f"{workers} short", rounds_of_loaders(root, args, workers, None),
+                f"epochs of {args.images} samples")
+    print(f"took {time.perf_counter() - began:.0f} s; load average now "
+          f"{os.getloadavg()[0]:.2f}")
     if tmp is not None:
         tmp.cleanup()
     return 0

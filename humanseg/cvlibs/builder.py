@@ -21,6 +21,18 @@ def resolve_data_path(path: str) -> str:
     return candidate if os.path.exists(candidate) else path
 
 
+def _resolve_paths(section: dict) -> dict:
+    """``resolve_data_path`` on a dataset section's path keys, and on those of the datasets
+    nested in it (MixedDataset's ``datasets: [...]``)."""
+    for path_key in _PATH_KEYS:
+        if isinstance(section.get(path_key), str):
+            section[path_key] = resolve_data_path(section[path_key])
+    for inner in section.get("datasets") or []:
+        if isinstance(inner, dict):
+            _resolve_paths(inner)
+    return section
+
+
 class SegBuilder:
     """Builds the components a config describes; each is built once, on first access.
 
@@ -58,10 +70,7 @@ class SegBuilder:
         return factory(self.model, self.lr_scheduler)
 
     def _dataset(self, key: str):
-        section = self._section(key)
-        for path_key in _PATH_KEYS:
-            if isinstance(section.get(path_key), str):
-                section[path_key] = resolve_data_path(section[path_key])
+        section = _resolve_paths(self._section(key))
         return build(section, DATASETS, key)
 
     @cached_property

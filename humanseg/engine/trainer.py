@@ -10,7 +10,7 @@ import time
 import numpy as np
 import paddle
 
-from humanseg.datasets.loader import raise_if_error
+from humanseg.datasets.loader import close_iterator, raise_if_error
 from humanseg.engine.amp import Precision
 from humanseg.errors import ConfigError, HumanSegError
 from humanseg.utils.dist import DistEnv, all_reduce_sum, non_trainable_state
@@ -130,6 +130,10 @@ class Trainer:
             if self._batches is None:
                 self.sampler.set_epoch(self.epoch, self.batch_in_epoch)
                 self._batches = iter(self.loader)
+            if getattr(self.sampler, "endless", False):  # one iterator spans epochs: count them
+                if self.batch_in_epoch >= self.sampler.batches_per_epoch():
+                    self.epoch += 1
+                    self.batch_in_epoch = 0
             try:
                 batch = raise_if_error(next(self._batches))
                 self.batch_in_epoch += 1
@@ -162,20 +166,30 @@ class Trainer:
             random.setstate(rng["python"])
             np.random.set_state(rng["numpy"])
             paddle.set_rng_state(rng["paddle"])
-        self._batches = None
+        self._close_batches()
+
+    def _close_batches(self) -> None:
+        """Stop the loader iterator (its workers); the next batch starts a new one from
+        (epoch, batch_in_epoch), which continues exactly."""
+        if self._batches is not None:
+            close_iterator(self._batches)
+            self._batches = None
 
     def train(self) -> None:
         """Run until ``max_iters``; on SIGINT/SIGTERM stop after the current step, let hooks save
         (``on_interrupt``) and raise TrainingInterrupted."""
         self.train_model.train()
         self._call_hooks("before_train")
-        with StopSignals() as self._signals:
-            while self.iter < self.max_iters:
-                self.run_step()
-                self.iter += 1
-                self._call_hooks("after_step")
-                if self._stop_requested:
-                    self._interrupt()
+        try:
+            with StopSignals() as self._signals:
+                while self.iter < self.max_iters:
+                    self.run_step()
+                    self.iter += 1
+                    self._call_hooks("after_step")
+                    if self._stop_requested:
+                        self._interrupt()
+        finally:
+            self._close_batches()
         self._signals = None
         self._call_hooks("after_train")
 

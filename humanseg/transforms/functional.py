@@ -108,7 +108,7 @@ def rescale_size(img_size: Sequence[int], target_size: Sequence[int]) -> tuple[l
 
 def normalize(im: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """Return float32 ``(im / 255 - mean) / std``."""
-    out = im.astype(np.float32) / 255.0
+    out = im.astype(np.float32, copy=False) / 255.0  # the division makes the new array
     np.subtract(out, mean, out=out, casting="same_kind")
     np.divide(out, std, out=out, casting="same_kind")
     return out
