@@ -178,6 +178,9 @@ def parse_args(argv=None):
                    help="composite background: green, blur, #RRGGBB, an image or a video file")
     p.add_argument("--int8", default=None, metavar="ONNX",
                    help="also run this quantized ONNX model (from tools/quantize_onnx.py) at each size")
+    p.add_argument("--variant", action="append", default=[], metavar="LABEL=ONNX",
+                   help="also run this ONNX file (same input/output contract) at each size under "
+                        "LABEL, with the last --smooth mode; repeatable")
     p.add_argument("--infer_every", type=int, default=1,
                    help="K > 1 adds rows that run the network every K-th frame (flow propagation between)")
     p.add_argument("--mediapipe", default="auto", choices=["auto", "no_install", "off"],
@@ -207,6 +210,10 @@ def build_rows(args, model_dir: str, mp_module) -> list:
             rows.append(PipelineRunner(vdir, f"Lite {tag} int8 smooth={smooth_label(last, last_w)}",
                                        last, args.background, args.threads, onnx_path=args.int8,
                                        smooth_weight=last_w))
+        for label, path in (parse_variant(v) for v in args.variant):
+            rows.append(PipelineRunner(vdir, f"Lite {tag} {label} smooth={smooth_label(last, last_w)}",
+                                       last, args.background, args.threads, onnx_path=path,
+                                       smooth_weight=last_w))
         if args.infer_every > 1:
             rows.append(PipelineRunner(vdir, f"Lite {tag} every {args.infer_every} "
                                        f"smooth={smooth_label(last, last_w)}", last, args.background,
@@ -231,6 +238,13 @@ def parse_smooth(text: str) -> tuple[str, float]:
     if not 0 < w <= 1:
         raise ConfigError(f"--smooth {text!r}: the weight must be in (0, 1]")
     return mode, w
+
+
+def parse_variant(text: str) -> tuple[str, str]:
+    label, sep, path = text.partition("=")
+    if not sep or not label or not os.path.isfile(path):
+        raise ConfigError(f"--variant {text!r} must be LABEL=PATH of an existing ONNX file")
+    return label, path
 
 
 def smooth_label(mode: str, weight: float) -> str:

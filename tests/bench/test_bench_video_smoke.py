@@ -128,5 +128,7 @@ def test_bad_smooth_and_size_specs_name_the_fix():
         bench_video.parse_smooth("gauss")
     with pytest.raises(ConfigError, match=r"in \(0, 1\]"):
         bench_video.parse_smooth("ema:1.5")
+    with pytest.raises(ConfigError, match="LABEL=PATH"):
+        bench_video.parse_variant("int8=/no/such.onnx")
     with pytest.raises(ConfigError, match="WIDTHxHEIGHT"):
         bench_video.parse_size("398-224")
