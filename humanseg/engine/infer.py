@@ -1,8 +1,11 @@
-"""Model inference: forward pass and mapping logits back to the original image size."""
+"""Model inference: forward pass, mapping logits back to the original image size, and the
+evaluation modes of PaddleSeg's ``test_config`` (whole image, sliding window, flips and scales)."""
 from __future__ import annotations
 
 import paddle
 import paddle.nn.functional as F
+
+from humanseg.errors import ConfigError
 
 
 def reverse_transform(logits: paddle.Tensor, trans_info: list, mode: str = "bilinear") -> paddle.Tensor:
@@ -30,3 +33,161 @@ def inference(model: paddle.nn.Layer, img: paddle.Tensor, trans_info: list | Non
     if trans_info:
         logits = reverse_transform(logits, trans_info)
     return logits
+
+
+# ----------------------------------------------------------------------------- evaluation modes
+TEST_CONFIG_KEYS = ("is_slide", "crop_size", "stride", "aug_eval", "scales", "flip_horizontal",
+                    "flip_vertical")
+
+
+def _pair(name: str, value) -> list[int]:
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+        raise ConfigError(f"test_config.{name} must be two positive ints [width, height], "
+                          f"got {value!r}.")
+    return [int(value[0]), int(value[1])]
+
+
+def check_test_config(test_config: dict | None) -> dict:
+    """PaddleSeg's ``test_config`` with defaults filled in and every value checked.
+
+    Keys: ``is_slide`` (with ``crop_size`` and ``stride``, each [w, h]); ``aug_eval`` (with
+    ``scales``: a float or a list, and ``flip_horizontal``, ``flip_vertical``). Without
+    ``aug_eval`` the scales and flips are not used, as in PaddleSeg.
+
+    Raises:
+        ConfigError: an unknown key or a bad value, named.
+    """
+    cfg = dict(test_config or {})
+    unknown = sorted(set(cfg) - set(TEST_CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(f"test_config: unknown key(s) {unknown}; known: {list(TEST_CONFIG_KEYS)}.")
+    out = {k: bool(cfg.get(k, False)) for k in ("is_slide", "aug_eval", "flip_horizontal",
+                                                 "flip_vertical")}
+    for k in ("is_slide", "aug_eval", "flip_horizontal", "flip_vertical"):
+        if not isinstance(cfg.get(k, False), bool):
+            raise ConfigError(f"test_config.{k} must be true or false, got {cfg[k]!r}.")
+    if out["is_slide"]:
+        for k in ("crop_size", "stride"):
+            if cfg.get(k) is None:
+                raise ConfigError(f"test_config: is_slide needs {k}: [width, height].")
+            out[k] = _pair(k, cfg[k])
+    scales = cfg.get("scales", 1.0)
+    scales = [scales] if isinstance(scales, (int, float)) and not isinstance(scales, bool) \
+        else scales
+    if (not isinstance(scales, (list, tuple)) or not scales
+            or not all(isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0
+                       for s in scales)):
+        raise ConfigError(f"test_config.scales must be a positive number or a list of them, "
+                          f"got {cfg.get('scales')!r}.")
+    out["scales"] = [float(s) for s in scales]
+    return out
+
+
+def flip_combinations(flip_horizontal: bool = False, flip_vertical: bool = False) -> list:
+    """(horizontal, vertical) flips to average: none first, then h, v, both (as PaddleSeg)."""
+    combos = [(False, False)]
+    if flip_horizontal:
+        combos.append((True, False))
+    if flip_vertical:
+        combos.append((False, True))
+        if flip_horizontal:
+            combos.append((True, True))
+    return combos
+
+
+def flip(x: paddle.Tensor, flips: tuple[bool, bool]) -> paddle.Tensor:
+    """Flip an NCHW tensor left-right and/or top-bottom (its own inverse)."""
+    axes = [a for a, on in ((3, flips[0]), (2, flips[1])) if on]
+    return paddle.flip(x, axis=axes) if axes else x
+
+
+def window_boxes(height: int, width: int, crop_size: list[int], stride: list[int]) -> list:
+    """(y1, y2, x1, x2) of the sliding windows: a grid by ``stride``, the last row/column moved
+    back to end at the image edge; one window along a side not larger than the crop."""
+    (w_crop, h_crop), (w_step, h_step) = crop_size, stride
+    if w_step > w_crop or h_step > h_crop:
+        raise ConfigError(f"test_config.stride {stride} is larger than crop_size {crop_size}: "
+                          f"some pixels would never be predicted.")
+    rows = 1 if height <= h_crop else -(-(height - h_crop) // h_step) + 1
+    cols = 1 if width <= w_crop else -(-(width - w_crop) // w_step) + 1
+    boxes = []
+    for r in range(rows):
+        for c in range(cols):
+            y2, x2 = min(r * h_step + h_crop, height), min(c * w_step + w_crop, width)
+            boxes.append((max(y2 - h_crop, 0), y2, max(x2 - w_crop, 0), x2))
+    return boxes
+
+
+def slide_inference(model: paddle.nn.Layer, img: paddle.Tensor, crop_size: list[int],
+                    stride: list[int]) -> paddle.Tensor:
+    """Main logits over sliding windows of ``crop_size`` [w, h] every ``stride`` [w, h],
+    averaged where windows overlap."""
+    height, width = img.shape[-2:]
+    total, count = None, paddle.zeros([1, 1, height, width], dtype="float32")
+    for y1, y2, x1, x2 in window_boxes(height, width, crop_size, stride):
+        logit = model(img[:, :, y1:y2, x1:x2])[0]
+        if total is None:
+            total = paddle.zeros([img.shape[0], logit.shape[1], height, width], dtype=logit.dtype)
+        total[:, :, y1:y2, x1:x2] += logit[:, :, :y2 - y1, :x2 - x1]
+        count[:, :, y1:y2, x1:x2] += 1
+    return total / count
+
+
+def forward_logits(model: paddle.nn.Layer, img: paddle.Tensor, is_slide: bool = False,
+                   crop_size: list[int] | None = None, stride: list[int] | None = None):
+    """Main logits of ``model`` on ``img``: whole image, or sliding window."""
+    if is_slide:
+        return slide_inference(model, img, crop_size, stride)
+    return model(img)[0]
+
+
+def aug_inference(model: paddle.nn.Layer, img: paddle.Tensor, scales: list[float],
+                  flip_horizontal: bool = False, flip_vertical: bool = False,
+                  is_slide: bool = False, crop_size: list[int] | None = None,
+                  stride: list[int] | None = None) -> paddle.Tensor:
+    """Mean of the logits over ``scales`` x flips, each resized back to the input size.
+
+    Each scale resizes the input (bilinear) to ``int(side * scale + 0.5)``; each flip is undone
+    on the logits before they are resized back.
+    """
+    height, width = img.shape[-2:]
+    combos = flip_combinations(flip_horizontal, flip_vertical)
+    total = None
+    for scale in scales:
+        size = [int(height * scale + 0.5), int(width * scale + 0.5)]
+        scaled = F.interpolate(img, size=size, mode="bilinear", align_corners=False)
+        for flips in combos:
+            logit = flip(forward_logits(model, flip(scaled, flips), is_slide, crop_size, stride),
+                         flips)
+            logit = F.interpolate(logit, size=[height, width], mode="bilinear",
+                                  align_corners=False)
+            total = logit if total is None else total + logit
+    return total / (len(scales) * len(combos))
+
+
+def eval_logits(model: paddle.nn.Layer, img: paddle.Tensor, trans_info: list | None = None,
+                test_config: dict | None = None) -> paddle.Tensor:
+    """Logits for evaluation as ``test_config`` (checked by ``check_test_config``) says, mapped
+    back through ``trans_info`` to the label's size."""
+    tc = test_config or {"is_slide": False, "aug_eval": False}
+    slide = {k: tc.get(k) for k in ("is_slide", "crop_size", "stride")}
+    if tc.get("aug_eval"):
+        logits = aug_inference(model, img, tc["scales"], tc["flip_horizontal"],
+                               tc["flip_vertical"], **slide)
+    else:
+        logits = forward_logits(model, img, **slide)
+    if trans_info:
+        logits = reverse_transform(logits, trans_info)
+    return logits
+
+
+def describe_test_config(tc: dict) -> str:
+    """One line: the inference mode ``eval_logits`` uses."""
+    mode = (f"sliding window {tc['crop_size'][0]}x{tc['crop_size'][1]} stride "
+            f"{tc['stride'][0]}x{tc['stride'][1]}") if tc.get("is_slide") else "whole image"
+    if tc.get("aug_eval"):
+        flips = [n for n, on in (("horizontal", tc["flip_horizontal"]),
+                                 ("vertical", tc["flip_vertical"])) if on]
+        mode += f", scales {tc['scales']}, flips: {', '.join(flips) or 'none'}"
+    return mode
