@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_EXPORT := $(VENV)/.installed-export
 DEMO_DIR ?= output/demo
 
 .PHONY: demo test install install-test clean-demo
@@ -15,6 +16,10 @@ $(PY):
 
 $(STAMP_BASE): setup.py | $(PY)
 	$(PIP) install -q -e .
+	touch $@
+
+$(STAMP_EXPORT): $(STAMP_BASE)
+	$(PIP) install -q -e ".[export]"
 	touch $@
 
 $(STAMP_TEST): $(STAMP_BASE)
@@ -28,7 +33,7 @@ install-test: $(STAMP_TEST)
 test: $(STAMP_TEST)
 	$(PY) -m pytest -q tests
 
-demo: $(STAMP_BASE)
+demo: $(STAMP_EXPORT)
 	$(PY) tools/demo.py --save_dir $(DEMO_DIR)
 
 clean-demo:

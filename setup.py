@@ -22,7 +22,8 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
     # paddle2onnx reads Paddle 3's model.json directly; onnxruntime checks each export and is the
     # default CPU backend of deploy/ (4-9x faster than Paddle Inference for the portrait models).
-    "export": ["paddle2onnx==2.1.0", "onnxruntime"],
+    # ml_dtypes: onnxruntime.quantization imports it (tools/quantize_onnx.py).
+    "export": ["paddle2onnx==2.1.0", "onnxruntime", "ml_dtypes"],
     # paddleseg==2.8.0 is the parity oracle of the tests; install it with `pip install --no-deps
     # paddleseg==2.8.0` (its own pins pull an opencv built for numpy 1). These are its imports.
     "test": ["pytest", "six", "scipy", "filelock", "prettytable", "scikit-learn"],

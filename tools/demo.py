@@ -1,4 +1,5 @@
-"""The `make demo` run: synthetic data -> train PP-HumanSeg-Lite -> evaluate -> predict, with timings."""
+"""The `make demo` run: synthetic data -> train PP-HumanSeg-Lite -> evaluate -> predict -> export ->
+replace the background of a synthetic call video, with timings."""
 import argparse
 import json
 import os
@@ -77,6 +78,20 @@ def main() -> None:
         "--image_path", sample_dir, "--save_dir", os.path.join(save_dir, "predict"),
         "--opts", *data_opts])
 
+    export_dir = os.path.join(save_dir, "export")
+    times["export"] = run("export for deployment (Paddle Inference + ONNX)", [
+        py, os.path.join(tools, "export.py"), "--config", args.config, "--model_path", best,
+        "--save_dir", export_dir, "--format", "both", "--opts", *data_opts])
+    video_dir = os.path.join(save_dir, "video")
+    times["video"] = run("make a synthetic call video", [
+        py, os.path.join(tools, "data", "make_synthetic_video.py"), "--out_dir", video_dir,
+        "--num_clips", "2", "--frames_per_clip", "75"])
+    times["replace_background"] = run("replace its background (deploy/python, headless)", [
+        py, os.path.join(ROOT, "deploy", "python", "video.py"), "--model_dir", export_dir,
+        "--video_path", os.path.join(video_dir, "video.mp4"),
+        "--save_path", os.path.join(save_dir, "video_green.mp4"), "--background", "green",
+        "--headless", "--show_fps"])
+
     with open(os.path.join(save_dir, "val", "metrics.json")) as f:
         miou = json.load(f)["miou"]
     floor = trivial_background_miou(args.data_dir)
@@ -90,6 +105,8 @@ def main() -> None:
     print(f"training run, checkpoints, best_model/: {train_dir}")
     print(f"metrics: {os.path.join(save_dir, 'val', 'metrics.json')}")
     print(f"predictions (mask/, pseudo_color/, overlay/): {os.path.join(save_dir, 'predict')}")
+    print(f"exported model (model.json, model.pdiparams, model.onnx, deploy.yaml): {export_dir}")
+    print(f"background-replaced video: {os.path.join(save_dir, 'video_green.mp4')}")
     print(f"synthetic data: {args.data_dir}")
 
 

@@ -145,3 +145,25 @@ def test_masks_from_alpha(tmp_path):
                         str(alpha_dir / "m")), "inside the alpha folder")
     user_error(run_tool("data/masks_from_alpha.py", "--alpha_dir", str(alpha_dir), "--out_dir",
                         str(tmp_path / "m2"), "--threshold", "3"), "--threshold")
+
+
+def test_synthetic_video_tool_writes_a_decodable_video_with_labels(tmp_path):
+    import cv2
+    out = tmp_path / "video"
+    r = ok(run_tool("data/make_synthetic_video.py", "--out_dir", str(out), "--num_clips", "2",
+                    "--frames_per_clip", "6", "--width", "160", "--height", "96"))
+    assert "12 frames of 160x96" in r.stdout
+    cap = cv2.VideoCapture(str(out / "video.mp4"))
+    frames = 0
+    while True:
+        ok_read, frame = cap.read()
+        if not ok_read:
+            break
+        assert frame.shape == (96, 160, 3)
+        frames += 1
+    assert frames == 12
+    data = np.load(out / "labels.npz")
+    assert data["labels"].shape == (12, 96, 160)
+    assert set(np.unique(data["labels"])) == {0, 1}
+    assert list(data["clip_starts"]) == [0, 6]
+    user_error(run_tool("data/make_synthetic_video.py", "--out_dir", str(out), "--width", "0"))

@@ -1,4 +1,4 @@
-"""The bench's test video: consecutive synthetic teleconferencing clips with per-frame labels.
+"""A synthetic teleconferencing video with per-frame labels (the video bench's and the demo's clip).
 
 The frames come from humanseg's synthetic portrait generator (people drawn in rooms, with smooth
 motion inside a clip); the clips are written one after the other into one mp4 (mp4v), so decoding
