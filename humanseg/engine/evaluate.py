@@ -16,6 +16,23 @@ from humanseg.utils.dist import DistEnv, all_reduce_attrs
 from humanseg.utils.logger import logger
 
 
+def describe_transforms(transforms) -> str:
+    """``Resize(target_size=(96, 64), ...), Normalize(...)``: each op with its settings."""
+    ops = getattr(transforms, "transforms", transforms) or []
+    parts = []
+    for op in ops:
+        args = ", ".join(f"{k}={_short(v)}" for k, v in vars(op).items() if not k.startswith("_"))
+        parts.append(f"{type(op).__name__}({args})")
+    return ", ".join(parts) or "none"
+
+
+def _short(value) -> str:
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bool = True,
              dist: DistEnv | None = None, test_config: dict | None = None,
              boundary_tolerance: float = DEFAULT_TOLERANCE) -> dict:
@@ -38,7 +55,7 @@ def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bo
     test_config = check_test_config(test_config)
     if progress:
         logger.info(f"[EVAL] {len(dataset)} images, {describe_test_config(test_config)}; "
-                    f"transforms: {getattr(dataset, 'transforms', None)!r}")
+                    f"transforms: {describe_transforms(getattr(dataset, 'transforms', None))}")
     was_training = model.training
     model.eval()
     metric = IoUMetric(dataset.num_classes, dataset.ignore_index)
@@ -99,4 +116,4 @@ def summary_line(result: dict) -> str:
             f"Dice={result['mdice']:.4f}{bf}{conn}")
 
 
-__all__ = ["evaluate", "format_metrics", "summary_line"]
+__all__ = ["describe_transforms", "evaluate", "format_metrics", "summary_line"]

@@ -55,6 +55,16 @@ def near(points: np.ndarray, tolerance: float) -> np.ndarray:
     return dist <= tolerance + 1e-6
 
 
+def _window(points: np.ndarray, tolerance: float):
+    """Slices of the box around ``points`` grown by the tolerance (None: no points)."""
+    rows, cols = np.flatnonzero(points.any(1)), np.flatnonzero(points.any(0))
+    if not rows.size:
+        return None
+    grow = int(math.ceil(tolerance)) + 1
+    return (slice(max(rows[0] - grow, 0), rows[-1] + grow + 1),
+            slice(max(cols[0] - grow, 0), cols[-1] + grow + 1))
+
+
 def boundary_counts(pred: np.ndarray, label: np.ndarray, num_classes: int,
                     ignore_index: int = 255, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
     """[num_classes, 4] counts for one image: matched predicted, predicted, matched labelled,
@@ -72,6 +82,10 @@ def boundary_counts(pred: np.ndarray, label: np.ndarray, num_classes: int,
             continue
         # an edge against ignored pixels is no labelled boundary (what lies there is unknown)
         bp, bg = boundary(p) & valid, boundary(g | ~valid) & g
+        window = _window(bp | bg, tol)  # distances only where they can matter
+        if window is None:
+            continue
+        bp, bg = bp[window], bg[window]
         counts[c] = [(bp & near(bg, tol)).sum(), bp.sum(), (bg & near(bp, tol)).sum(), bg.sum()]
     return counts
 

@@ -120,6 +120,6 @@ def test_val_tool_flags_override_test_config_and_save_json(tmp_path, tiny_config
     for key in ("miou", "boundary_f", "class_boundary_f", "connectivity"):
         assert key in metrics
     assert "BF" in r.stdout and "sliding window 64x48" in r.stdout + r.stderr
-    assert "Resize" in r.stdout + r.stderr, "the eval transforms are printed at start"
+    assert "Resize(target_size=" in r.stdout + r.stderr, "eval transforms printed at start"
     bad = run_tool("val.py", "--config", config, "--model_path", str(weights), "--scales", "2")
     assert bad.returncode == 2 and "need --aug_eval" in bad.stderr
