@@ -34,3 +34,19 @@ def run_tool(tool: str, *args: str, cwd: str | None = None, timeout: int = 300):
     """Run ``tools/<tool>`` in a fresh interpreter; returns the CompletedProcess."""
     return subprocess.run([sys.executable, os.path.join(TOOLS, tool), *args], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def export_untrained_lite(tmp, target_size, *args: str) -> str:
+    """Export an untrained PP-HumanSeg-Lite with ``tools/export.py`` (both formats) into
+    ``tmp/export``, preprocessing Resize(``target_size``) + Normalize; returns the folder."""
+    import yaml
+    cfg = os.path.join(str(tmp), "lite.yml")
+    with open(cfg, "w") as f:
+        yaml.safe_dump({"model": {"type": "PPHumanSegLite", "num_classes": 2},
+                        "export": {"transforms": [{"type": "Resize",
+                                                   "target_size": list(target_size)},
+                                                  {"type": "Normalize"}]}}, f)
+    out = os.path.join(str(tmp), "export")
+    res = run_tool("export.py", "--config", cfg, "--save_dir", out, "--format", "both", *args)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return out

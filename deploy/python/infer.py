@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 
 from compositing import alpha_from_probs, rgba_cutout  # noqa: E402
 from deploy_config import voc_palette  # noqa: E402
-from predictor import Predictor, default_backend  # noqa: E402,F401
+from predictor import Predictor, add_backend_args, default_backend  # noqa: E402,F401
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 OUTPUTS = ("mask", "alpha", "cutout", "overlay", "pseudo_color")
@@ -149,15 +149,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model_dir", required=True, help="exported model folder (deploy.yaml)")
     p.add_argument("--image_path", required=True, help="an image or a folder of images")
     p.add_argument("--save_dir", default="output/infer", help="output folder")
-    p.add_argument("--backend", choices=("onnx", "paddle"), default=None,
-                   help="onnx (onnxruntime; default when installed) or paddle (Paddle Inference)")
-    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads of the backend")
-    p.add_argument("--spin", action="store_true",
-                   help="let onnxruntime's idle threads spin-wait (faster only on idle cores)")
-    p.add_argument("--use_trt", action="store_true",
-                   help="TensorRT with --backend paddle --device gpu (untested here)")
-    p.add_argument("--trt_precision", choices=("fp32", "fp16"), default="fp32")
+    add_backend_args(p)
     p.add_argument("--outputs", default=",".join(OUTPUTS),
                    help=f"comma-separated subset of {','.join(OUTPUTS)}")
     return p.parse_args(argv)

@@ -136,6 +136,22 @@ class PaddleBackend:
         return self.output_handle.copy_to_cpu()
 
 
+def add_backend_args(parser) -> None:
+    """The runtime flags shared by infer.py and video.py (``--backend --device --threads --spin
+    --use_trt --trt_precision``)."""
+    parser.add_argument("--backend", choices=("onnx", "paddle"), default=None,
+                        help="onnx (onnxruntime; default when installed) or paddle (Paddle "
+                             "Inference)")
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads of the backend")
+    parser.add_argument("--spin", action="store_true",
+                        help="let onnxruntime's idle threads spin-wait (faster only on idle "
+                             "cores)")
+    parser.add_argument("--use_trt", action="store_true",
+                        help="TensorRT with --backend paddle --device gpu (untested here)")
+    parser.add_argument("--trt_precision", choices=("fp32", "fp16"), default="fp32")
+
+
 def create_backend(cfg: DeployConfig, backend: str = "onnx", device: str = "cpu",
                    threads: int | None = None, use_trt: bool = False,
                    trt_precision: str = "fp32", spin: bool = False):

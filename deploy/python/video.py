@@ -39,7 +39,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from compositing import alpha_from_output, composite, letterbox, parse_background  # noqa: E402
-from predictor import Predictor, default_backend  # noqa: E402
+from predictor import Predictor, add_backend_args, default_backend  # noqa: E402
 from preprocess import reverse  # noqa: E402
 from smoothing import SMOOTH_MODES, DISFlow, make_smoother  # noqa: E402
 
@@ -323,15 +323,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--infer_every", type=int, default=1,
                    help="run the network every K-th frame, moving the mask by optical flow "
                         "between (default 1)")
-    p.add_argument("--backend", choices=("onnx", "paddle"), default=None,
-                   help="onnx (onnxruntime; default when installed) or paddle (Paddle Inference)")
-    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads of the backend")
-    p.add_argument("--spin", action="store_true",
-                   help="let onnxruntime's idle threads spin-wait (faster only on idle cores)")
-    p.add_argument("--use_trt", action="store_true",
-                   help="TensorRT with --backend paddle --device gpu (untested here)")
-    p.add_argument("--trt_precision", choices=("fp32", "fp16"), default="fp32")
+    add_backend_args(p)
     p.add_argument("--no_letterbox", action="store_true",
                    help="resize frames to the network size without padding (distorts)")
     p.add_argument("--headless", action="store_true",

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from support import ROOT, run_tool
+from support import ROOT, export_untrained_lite
 
 BENCH = os.path.join(ROOT, "bench")
 if BENCH not in sys.path:
@@ -26,15 +26,8 @@ from video_stages import PeerRunner  # noqa: E402
 @pytest.fixture(scope="module")
 def tiny_export(tmp_path_factory):
     """An untrained PP-HumanSeg-Lite exported by tools/export.py (Paddle + ONNX, dynamic H/W)."""
-    tmp = tmp_path_factory.mktemp("bench_video_model")
-    cfg = tmp / "lite.yml"
-    cfg.write_text(yaml.safe_dump({
-        "model": {"type": "PPHumanSegLite", "num_classes": 2},
-        "export": {"transforms": [{"type": "Resize", "target_size": [96, 54]}, {"type": "Normalize"}]}}))
-    res = run_tool("export.py", "--config", str(cfg), "--save_dir", str(tmp / "export"),
-                   "--format", "both", "--output_op", "softmax")
-    assert res.returncode == 0, res.stderr[-2000:]
-    return str(tmp / "export")
+    return export_untrained_lite(tmp_path_factory.mktemp("bench_video_model"), [96, 54],
+                                 "--output_op", "softmax")
 
 
 @pytest.fixture(scope="module")

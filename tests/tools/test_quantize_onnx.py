@@ -4,9 +4,9 @@ import importlib.util
 
 import numpy as np
 import pytest
-import yaml
+from pathlib import Path
 
-from support import run_tool
+from support import export_untrained_lite, run_tool
 
 
 def _quantization_importable() -> bool:
@@ -19,14 +19,7 @@ def _quantization_importable() -> bool:
 
 @pytest.fixture(scope="module")
 def export_dir(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("quant")
-    cfg = tmp / "lite.yml"
-    cfg.write_text(yaml.safe_dump({
-        "model": {"type": "PPHumanSegLite", "num_classes": 2},
-        "export": {"transforms": [{"type": "Resize", "target_size": [64, 48]}, {"type": "Normalize"}]}}))
-    res = run_tool("export.py", "--config", str(cfg), "--save_dir", str(tmp / "export"), "--format", "both")
-    assert res.returncode == 0, res.stderr[-2000:]
-    return tmp / "export"
+    return Path(export_untrained_lite(tmp_path_factory.mktemp("quant"), [64, 48]))
 
 
 def test_static_int8_runs_close_to_fp32_or_names_the_missing_package(export_dir, synthetic_root):
