@@ -3,6 +3,7 @@ and loader workers tuned for large images (see ``init_worker``)."""
 from __future__ import annotations
 
 import ctypes
+import threading
 import random
 
 import numpy as np
@@ -184,6 +185,13 @@ def close_iterator(batches) -> None:
     Paddle's prefetch thread holds a reference to its iterator, so an iterator dropped before its
     end is never collected and keeps its thread (and workers) alive; an endless one never ends.
     """
+    thread = getattr(batches, "_thread", None)
+    if not hasattr(batches, "_workers") and isinstance(thread, threading.Thread):
+        # single process: Paddle's own shutdown polls the thread once a second; stop it first
+        batches._thread_done_event.set()
+        if batches._blocking_queue is not None:
+            batches._blocking_queue.close()
+        thread.join(timeout=5)
     shutdown = getattr(batches, "_try_shutdown_all", None)
     if shutdown is not None:
         shutdown()
