@@ -58,7 +58,7 @@ class _PaperTerms:
 
     Args:
         comp: Components and pairs of the batch.
-        s_pred: float64 [P], softmax probability of the argmax class at every pixel.
+        s_pred: float [P], softmax probability of the argmax class at every pixel.
         missed: Flat indices of the pixels of label components without a pair.
         s_missed: float64, probability of the label class at those pixels (None if none).
     """
@@ -213,7 +213,8 @@ class SemanticConnectivityLoss(nn.Layer):
         s_missed = prob.label_class(labels.numpy(), where) if where.size else None
         terms = _PaperTerms(comp, prob.s_pred, where, s_missed)
         value = paddle.to_tensor(terms.value(), dtype=logits.dtype)
-        w_pred, w_missed = terms.pixel_weights(np.float64)
+        # Per-pixel arrays in the logits' precision (float32 halves the host memory traffic).
+        w_pred, w_missed = terms.pixel_weights(prob.s_pred.dtype)
         surrogate = prob.surrogate(w_pred, w_missed, where)
         # Value from the host, gradient from the surrogate (whose gradient is the exact one).
         return value + (surrogate - surrogate.detach())
@@ -226,18 +227,21 @@ class _BinaryProbability:
     ``_HostGradient``: no dense op runs in Paddle at all.
 
     Attributes:
-        pred: int64 [N, H, W] argmax (ties go to class 0, as in ``argmax``).
-        s_pred: float64 [N*H*W], the argmax class' probability.
+        pred: uint8 [N, H, W] argmax (ties go to class 0, as in ``argmax``).
+        s_pred: [N*H*W] the argmax class' probability, in the logits' float precision.
     """
 
     def __init__(self, logits: paddle.Tensor):
         z = _host_array(logits)
-        diff = z[:, 1].astype(np.float64) - z[:, 0]
-        positive = diff > 0
-        self.pred = positive.astype(np.int64)
+        diff = z[:, 1] - z[:, 0]
+        self._positive = (diff > 0).reshape(-1)
+        self.pred = self._positive.view(np.uint8).reshape(diff.shape)
         self._logits = logits
-        self._sign = np.where(positive, 1.0, -1.0).reshape(-1)
-        self.s_pred = (1.0 / (1.0 + np.exp(-np.abs(diff)))).reshape(-1)
+        s = np.abs(diff).reshape(-1)                     # s_p = 1 / (1 + exp(-|diff|)), in place
+        np.negative(s, out=s)
+        np.exp(s, out=s)
+        s += 1
+        self.s_pred = np.reciprocal(s, out=s)
 
     def label_class(self, label: np.ndarray, where: np.ndarray) -> np.ndarray:
         return 1.0 - self.s_pred[where]
@@ -245,10 +249,16 @@ class _BinaryProbability:
     def surrogate(self, w_pred: np.ndarray, w_missed: np.ndarray,
                   where: np.ndarray) -> paddle.Tensor:
         """A tensor whose gradient is ``sum w_pred ds_p + sum_where w_missed ds_l``."""
-        w = w_pred.copy()
+        w = w_pred                                                 # a fresh array: ours
         w[where] -= w_missed                                       # ds_l = -ds_p
-        d_diff = (w * self.s_pred * (1.0 - self.s_pred) * self._sign).reshape(self.pred.shape)
-        grad = np.stack([-d_diff, d_diff], axis=1)                 # d diff / d (z_0, z_1)
+        d_diff = 1 - self.s_pred                                   # w s_p (1 - s_p) sign
+        d_diff *= self.s_pred
+        d_diff *= w
+        np.negative(d_diff, out=d_diff, where=~self._positive)
+        n, h, width = self.pred.shape
+        grad = np.empty((n, 2, h, width), d_diff.dtype)            # d diff / d (z_0, z_1)
+        grad[:, 1] = d_diff.reshape(n, h, width)
+        np.negative(grad[:, 1], out=grad[:, 0])
         return _HostGradient.apply(self._logits, grad)
 
 
@@ -285,7 +295,7 @@ class _SoftmaxProbability:
 
     Attributes:
         pred: int64 [N, H, W] argmax.
-        s_pred: float64 [N*H*W], the argmax class' probability.
+        s_pred: [N*H*W] the argmax class' probability, in the logits' float precision.
     """
 
     def __init__(self, logits: paddle.Tensor):
@@ -297,7 +307,7 @@ class _SoftmaxProbability:
         n, _, h, w = logits.shape
         self._nll = F.cross_entropy(_ChannelsLast.apply(logits, self._correction), pred,
                                     reduction="none").reshape([n, h, w])
-        self._nll_np = self._nll.numpy().reshape(-1).astype(np.float64)
+        self._nll_np = self._nll.numpy().reshape(-1)
         self.s_pred = np.exp(-self._nll_np)
         self._index, self._s_missed = None, None
 
