@@ -14,6 +14,7 @@ from humanseg.datasets.loader import build_train_loader
 from humanseg.engine.amp import Precision
 from humanseg.engine.evaluate import evaluate
 from humanseg.engine.hooks import BestModelSaver, CheckpointHook, EvalHook, LoggerHook, TimerHook
+from humanseg.engine.infer import check_test_config
 from humanseg.engine.preflight import build_model_with_hint, dry_check
 from humanseg.engine.trainer import Trainer, check_nan_policy
 from humanseg.utils.checkpoint import load_checkpoint, resolve_resume
@@ -88,14 +89,18 @@ class ParamSyncCheck:
             logger.warning(f"[DIST] trainable parameters differ between ranks: {digests}")
 
 
-def evaluate_on_ranks(model, dataset, num_workers: int, dist: DistEnv) -> dict:
+def evaluate_on_ranks(model, dataset, num_workers: int, dist: DistEnv,
+                      test_config: dict | None = None) -> dict:
     """``evaluate`` with rank 0's BN statistics on every rank (those its checkpoints hold), each
-    rank on its share of the images, the metrics summed over the ranks."""
+    rank on its share of the images, the metrics summed over the ranks; ``test_config`` is the
+    config's (whole image, sliding window, flips and scales), as PaddleSeg's training uses it."""
     broadcast_statistics(model, dist)
-    return evaluate(model, dataset, num_workers, progress=dist.is_main, dist=dist)
+    return evaluate(model, dataset, num_workers, progress=dist.is_main, dist=dist,
+                    test_config=test_config)
 
 
-def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset) -> list:
+def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset,
+                test_config: dict | None = None) -> list:
     """Logger, VisualDL, evaluation + best model, checkpoints, timer; writers on rank 0 only."""
     interval = opts.save_interval
     hooks: list = [LoggerHook(opts.log_iters)]
@@ -107,7 +112,8 @@ def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset
     if val_dataset is not None:
         best = BestModelSaver(opts.save_dir, config_text) if dist.is_main else None
         eval_fn = functools.partial(evaluate_on_ranks, dataset=val_dataset,
-                                    num_workers=opts.num_workers, dist=dist)
+                                    num_workers=opts.num_workers, dist=dist,
+                                    test_config=test_config)
         hooks.append(EvalHook(eval_fn, interval,
                               on_result=chain(best, vdl.on_eval if vdl else None)))
     hooks.append(CheckpointHook(opts.save_dir, interval, opts.keep_checkpoint_max,
@@ -151,6 +157,7 @@ def build_trainer(cfg: dict, config_text: str, opts: TrainOptions, dist: DistEnv
     loss_fn, train_dataset = builder.loss, builder.train_dataset
     optimizer, lr_scheduler = builder.optimizer, builder.lr_scheduler
     val_dataset = builder.val_dataset if opts.do_eval else None
+    test_config = check_test_config(cfg.get("test_config")) if opts.do_eval else None
     nan_policy = check_nan_policy(cfg.get("nan_policy", "stop"))
     sync_bn, bn_message = resolve_sync_bn(cfg.get("sync_bn", "auto"), opts.device, dist)
     sampler, loader = build_train_loader(train_dataset, cfg["batch_size"], seed=opts.seed,
@@ -161,7 +168,8 @@ def build_trainer(cfg: dict, config_text: str, opts: TrainOptions, dist: DistEnv
     model, optimizer = precision.decorate(model, optimizer)
     train_model = wrap_model(model, dist, sync_bn)
     trainer = Trainer(model, loss_fn, optimizer, lr_scheduler, sampler, loader, cfg["iters"],
-                      build_hooks(opts, dist, config_text, val_dataset), precision=precision,
+                      build_hooks(opts, dist, config_text, val_dataset, test_config),
+                      precision=precision,
                       train_model=train_model, dist=dist, nan_policy=nan_policy)
     if opts.resume_model:
         _resume(trainer, opts)

@@ -123,3 +123,18 @@ def test_val_tool_flags_override_test_config_and_save_json(tmp_path, tiny_config
     assert "Resize(target_size=" in r.stdout + r.stderr, "eval transforms printed at start"
     bad = run_tool("val.py", "--config", config, "--model_path", str(weights), "--scales", "2")
     assert bad.returncode == 2 and "need --aug_eval" in bad.stderr
+
+
+def test_training_evaluation_uses_the_configs_test_config(tmp_path, tiny_config_file):
+    config = tiny_config_file(test_config={"is_slide": True, "crop_size": [64, 48],
+                                           "stride": [48, 32]})
+    r = run_tool("train.py", "--config", config, "--save_dir", str(tmp_path / "run"), "--iters",
+                 "2", "--save_interval", "2", "--do_eval", cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "sliding window 64x48 stride 48x32" in r.stdout + r.stderr
+    bad = tiny_config_file(test_config={"is_slide": True, "crop_size": [64, 48],
+                                        "strides": [48, 32]})
+    r = run_tool("train.py", "--config", bad, "--save_dir", str(tmp_path / "bad"), "--iters",
+                 "2", "--do_eval", cwd=str(tmp_path))
+    assert r.returncode == 2 and "strides" in r.stderr
+    assert not (tmp_path / "bad" / "iter_2").exists(), "refused before the first step"
