@@ -205,12 +205,13 @@ class SemanticConnectivityLoss(nn.Layer):
 
     def _paper(self, logits: paddle.Tensor, labels: paddle.Tensor) -> paddle.Tensor:
         prob = (_BinaryProbability if logits.shape[1] == 2 else _SoftmaxProbability)(logits)
-        comp = match_components(prob.pred, labels.numpy(), logits.shape[1], self.ignore_index,
+        label_np = labels.numpy()
+        comp = match_components(prob.pred, label_np, logits.shape[1], self.ignore_index,
                                 check_pred=False)
         unpaired = np.bincount(comp.pair_label[1:], minlength=len(comp.label_size)) == 0
         unpaired[0] = False
         where = np.flatnonzero(unpaired[comp.label_id])  # pixels of missed label components
-        s_missed = prob.label_class(labels.numpy(), where) if where.size else None
+        s_missed = prob.label_class(label_np, where) if where.size else None
         terms = _PaperTerms(comp, prob.s_pred, where, s_missed)
         value = paddle.to_tensor(terms.value(), dtype=logits.dtype)
         # Per-pixel arrays in the logits' precision (float32 halves the host memory traffic).
@@ -325,8 +326,7 @@ class _SoftmaxProbability:
         if where.size:
             g = w_missed * self._s_missed
             coef[where] -= g
-            dtype = np.float64 if self._logits.dtype == paddle.float64 else np.float32
-            self._correction.set(self._index, np.concatenate([g, -g]).astype(dtype))
+            self._correction.set(self._index, np.concatenate([g, -g]).astype(coef.dtype))
         coef_t = paddle.to_tensor(coef.reshape(self._nll.shape), dtype=self._nll.dtype)
         return (self._nll * coef_t).sum()
 
