@@ -147,15 +147,11 @@ def tune_worker_memory() -> bool:
         return False
 
 
-def _init_worker(worker_id: int) -> None:
+def init_worker(worker_id: int) -> None:
+    """The loaders' ``worker_init_fn``: ``tune_worker_memory``. Sample seeds come from the
+    sampler, so workers need no seeding. (``cv2.setNumThreads`` here was tried and deadlocks the
+    forked worker once the parent process has used OpenCV's thread pool.)"""
     tune_worker_memory()
-
-
-def init_worker(num_workers: int):
-    """A ``worker_init_fn``: ``tune_worker_memory``. Sample seeds come from the sampler, so
-    workers need no seeding. (``cv2.setNumThreads`` here was tried and deadlocks the forked
-    worker once the parent process has used OpenCV's thread pool.)"""
-    return _init_worker
 
 
 def build_train_loader(dataset, batch_size: int, seed: int = 0, num_workers: int = 0,
@@ -175,7 +171,7 @@ def build_train_loader(dataset, batch_size: int, seed: int = 0, num_workers: int
                                   collate_fn=collate, num_workers=num_workers,
                                   return_list=True, use_shared_memory=True,
                                   prefetch_factor=prefetch_factor,
-                                  worker_init_fn=init_worker(num_workers) if num_workers else None)
+                                  worker_init_fn=init_worker if num_workers else None)
     return sampler, loader
 
 
@@ -202,4 +198,4 @@ def build_eval_loader(dataset, num_workers: int = 0):
     return paddle.io.DataLoader(SeededSamples(dataset, seeded=False), batch_size=1, shuffle=False,
                                 collate_fn=collate, num_workers=num_workers, return_list=True,
                                 use_shared_memory=True,
-                                worker_init_fn=init_worker(num_workers) if num_workers else None)
+                                worker_init_fn=init_worker if num_workers else None)
