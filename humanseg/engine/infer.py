@@ -62,11 +62,11 @@ def check_test_config(test_config: dict | None) -> dict:
     unknown = sorted(set(cfg) - set(TEST_CONFIG_KEYS))
     if unknown:
         raise ConfigError(f"test_config: unknown key(s) {unknown}; known: {list(TEST_CONFIG_KEYS)}.")
-    out = {k: bool(cfg.get(k, False)) for k in ("is_slide", "aug_eval", "flip_horizontal",
-                                                 "flip_vertical")}
+    out = {}
     for k in ("is_slide", "aug_eval", "flip_horizontal", "flip_vertical"):
-        if not isinstance(cfg.get(k, False), bool):
-            raise ConfigError(f"test_config.{k} must be true or false, got {cfg[k]!r}.")
+        out[k] = cfg.get(k, False)
+        if not isinstance(out[k], bool):
+            raise ConfigError(f"test_config.{k} must be true or false, got {out[k]!r}.")
     if out["is_slide"]:
         for k in ("crop_size", "stride"):
             if cfg.get(k) is None:
