@@ -13,6 +13,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from preprocess import softmax, to_logits
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 LETTERBOX_VALUE = 127
 
@@ -38,14 +40,12 @@ def alpha_from_output(output: np.ndarray, output_op: str,
     output = output.astype(np.float32, copy=False)
     if output_op == "argmax":
         return resize((output[:1] != 0).astype(np.float32))[0]
-    logits = output if output_op == "none" else np.log(np.maximum(output, 1e-30))
+    logits = to_logits(output, output_op)
     if logits.shape[0] == 2:
         d = resize((logits[1] - logits[0])[None])[0]
         np.clip(d, -80.0, 80.0, out=d)
         return (1.0 / (1.0 + np.exp(-d))).astype(np.float32)
-    up = resize(logits)
-    e = np.exp(up - up.max(axis=0, keepdims=True))
-    return np.ascontiguousarray(1.0 - e[0] / e.sum(axis=0), dtype=np.float32)
+    return np.ascontiguousarray(1.0 - softmax(resize(logits))[0], dtype=np.float32)
 
 
 # ----------------------------------------------------------------------------- letterbox

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from deploy_config import DeployConfig, load_deploy_config
-from preprocess import Preprocessor, reverse
+from preprocess import Preprocessor, reverse, softmax, to_logits
 
 BACKENDS = ("onnx", "paddle")
 DEVICES = ("cpu", "gpu")
@@ -180,11 +180,6 @@ def create_backend(cfg: DeployConfig, backend: str = "onnx", device: str = "cpu"
                          trt_precision, cfg.input_name, (net[1], net[0]) if net else None)
 
 
-def _softmax(logits: np.ndarray, axis: int = 0) -> np.ndarray:
-    e = np.exp(logits - logits.max(axis=axis, keepdims=True))
-    return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32)
-
-
 class Predictor:
     """An exported model ready to segment BGR images.
 
@@ -233,15 +228,9 @@ class Predictor:
             n = self.num_classes or max(2, int(label.max()) + 1)  # PaddleSeg folders lack it
             return (np.arange(n)[:, None, None] == label[None]).astype(np.float32)
         out = output.astype(np.float32, copy=False)
-        if op == "none":
-            return _softmax(reverse(out, trans_info))
-        if any(kind == "resize" for kind, _ in trans_info):
-            # dygraph resizes logits, then takes the softmax; resizing probabilities differs
-            # (up to 1e-3 here). log p = logits - logsumexp(logits) per pixel, resizing is
-            # linear and that per-pixel shift cancels in the softmax: softmax(resize(log p))
-            # equals softmax(resize(logits)).
-            return _softmax(reverse(np.log(np.maximum(out, 1e-30)), trans_info))
-        return reverse(out, trans_info)
+        if op == "softmax" and not any(kind == "resize" for kind, _ in trans_info):
+            return reverse(out, trans_info)  # crops only: the probabilities as they are
+        return softmax(reverse(to_logits(out, op), trans_info))  # as dygraph: resize, softmax
 
     # -- API
     def predict_probs(self, image_bgr: np.ndarray) -> np.ndarray:

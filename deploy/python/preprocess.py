@@ -183,3 +183,19 @@ def reverse(output: np.ndarray, trans_info: list, nearest: bool = False) -> np.n
         else:
             raise ValueError(f"unknown trans_info step {kind!r}")
     return np.ascontiguousarray(hwc.transpose(2, 0, 1))
+
+
+def to_logits(output: np.ndarray, output_op: str) -> np.ndarray:
+    """Logits, up to a per-pixel constant, of a float ``softmax`` or ``none`` network output.
+
+    log p = logits - logsumexp(logits) per pixel, and resizing is linear, so resizing these and
+    then taking the softmax gives exactly dygraph's softmax of the resized logits (resizing the
+    probabilities themselves differs by up to 1e-3).
+    """
+    return output if output_op == "none" else np.log(np.maximum(output, 1e-30))
+
+
+def softmax(logits: np.ndarray, axis: int = 0) -> np.ndarray:
+    """float32 softmax of ``logits`` along ``axis``."""
+    e = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32)
