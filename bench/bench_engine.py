@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import paddle  # noqa: E402
 
@@ -36,26 +37,14 @@ from humanseg.cli import set_seed  # noqa: E402
 from humanseg.cvlibs.checks import check_config  # noqa: E402
 from humanseg.engine.runner import TrainOptions, build_trainer  # noqa: E402
 from humanseg.utils.dist import DistEnv  # noqa: E402
+from support import tiny_config  # noqa: E402
 
 
 def make_config(root: str, size: list[int], batch_size: int) -> dict:
-    train_tf = [{"type": "Resize", "target_size": size}, {"type": "RandomHorizontalFlip"},
-                {"type": "RandomDistort"}, {"type": "Normalize"}]
-    val_tf = [{"type": "Resize", "target_size": size}, {"type": "Normalize"}]
-    return check_config({
-        "batch_size": batch_size, "iters": 10 ** 6,
-        "train_dataset": {"type": "PPHumanSeg14K", "dataset_root": root, "mode": "train",
-                          "transforms": train_tf},
-        "val_dataset": {"type": "PPHumanSeg14K", "dataset_root": root, "mode": "val",
-                        "transforms": val_tf},
-        "optimizer": {"type": "sgd", "momentum": 0.9, "weight_decay": 0.0005},
-        "lr_scheduler": {"type": "PolynomialDecay", "learning_rate": 0.01, "end_lr": 0,
-                         "power": 0.9},
-        "loss": {"types": [{"type": "MixedLoss", "losses": [{"type": "CrossEntropyLoss"},
-                                                            {"type": "LovaszSoftmaxLoss"}],
-                            "coef": [0.8, 0.2]}], "coef": [1]},
-        "model": {"type": "PPHumanSegLite", "num_classes": 2, "align_corners": False},
-    })
+    """The tests' tiny recipe (tests/support.py) at ``size``, lr 0.01, without an iteration end."""
+    cfg = tiny_config(root, size=size, batch_size=batch_size, iters=10 ** 6)
+    cfg["lr_scheduler"]["learning_rate"] = 0.01
+    return check_config(cfg)
 
 
 class PairedTimer:

@@ -7,11 +7,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = os.path.join(ROOT, "tools")
 
 
-def tiny_config(root: str, **changes) -> dict:
-    """PP-HumanSeg-Lite on ``root`` at 96x64, small enough for a few CPU iterations in seconds."""
-    train_tf = [{"type": "Resize", "target_size": [96, 64]}, {"type": "RandomHorizontalFlip"},
+def tiny_config(root: str, size=(96, 64), **changes) -> dict:
+    """PP-HumanSeg-Lite on ``root`` at ``size`` (w, h; 96x64 by default), small enough for a few
+    CPU iterations in seconds (bench/bench_engine.py uses it too); ``changes`` replace top-level
+    sections."""
+    size = list(size)
+    train_tf = [{"type": "Resize", "target_size": size}, {"type": "RandomHorizontalFlip"},
                 {"type": "RandomDistort"}, {"type": "Normalize"}]
-    val_tf = [{"type": "Resize", "target_size": [96, 64]}, {"type": "Normalize"}]
+    val_tf = [{"type": "Resize", "target_size": size}, {"type": "Normalize"}]
     cfg = {
         "batch_size": 2, "iters": 4,
         "train_dataset": {"type": "PPHumanSeg14K", "dataset_root": root, "mode": "train",
