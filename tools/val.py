@@ -1,5 +1,7 @@
 """Evaluate trained weights on the config's val_dataset: mIoU, per-class IoU, precision, recall,
-Acc, Kappa, Dice, boundary F-score and connectivity, printed as a table and saved as JSON.
+Acc, Kappa, Dice, boundary F-score and connectivity, and for video datasets (dataset key
+``video: true``; automatic for the synthetic clips) temporal flicker between consecutive frames,
+printed as a table and saved as JSON.
 
 The inference mode is the config's ``test_config`` (PaddleSeg's keys), which these flags override:
 --is_slide --crop_size W H --stride W H (sliding window), --aug_eval --scales S [S ...]

@@ -6,6 +6,7 @@ loading and the corrupt-sample policy (``on_corrupt``) live here.
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import paddle
@@ -20,6 +21,21 @@ from humanseg.utils.logger import logger
 
 MODES = ("train", "val", "test")
 ON_CORRUPT = ("stop", "skip")
+FRAME_STEM = re.compile(r"^(?P<clip>.+)_(?P<frame>\d+)$")
+
+
+def parse_frame(image_path: str, root: str | None = None) -> tuple[str, int] | None:
+    """``(clip, frame)`` of a video frame named ``<clip>_<frame number>.<ext>``, or None.
+
+    The clip keeps the file's folder (relative to ``root`` when given), so clips of the same name
+    in different folders stay apart: ``root/images/clip0001_0007.jpg`` -> ``('images/clip0001', 7)``.
+    """
+    match = FRAME_STEM.match(os.path.splitext(os.path.basename(image_path))[0])
+    if match is None:
+        return None
+    folder = os.path.dirname(os.path.relpath(image_path, root) if root else image_path)
+    return os.path.join(folder, match["clip"]).replace(os.sep, "/"), int(match["frame"])
+
 
 @DATASETS.register(aliases=("SegDataset",))
 class Dataset(paddle.io.Dataset):
@@ -40,6 +56,9 @@ class Dataset(paddle.io.Dataset):
         separator: Field separator in the lists (default one space).
         ignore_index: Label value excluded from losses and metrics.
         edge: Accepted for PaddleSeg compatibility; edge maps are not produced yet.
+        video: The samples are video frames named ``<clip>_<frame number>`` (e.g.
+            ``images/clip0003_0012.jpg``): ``frame_index()`` gives each sample's clip and frame,
+            and evaluation reports temporal flicker between consecutive frames of a clip.
         on_corrupt: 'stop' (default): an unreadable or inconsistent sample stops with a message
             naming the file. 'skip': such samples are dropped when found up front, or replaced
             by the next good sample when found while loading, and counted in the log.
@@ -52,7 +71,7 @@ class Dataset(paddle.io.Dataset):
     def __init__(self, mode: str, dataset_root: str, transforms: list, num_classes: int | None = None,
                  img_channels: int = 3, train_path: str | None = None, val_path: str | None = None,
                  test_path: str | None = None, separator: str = " ", ignore_index: int = 255,
-                 edge: bool = False, on_corrupt: str = "stop"):
+                 edge: bool = False, on_corrupt: str = "stop", video: bool = False):
         self._setup(mode, dataset_root, transforms, num_classes, img_channels, ignore_index, edge,
                     on_corrupt)
         list_path = {"train": train_path, "val": val_path, "test": test_path}[self.mode] or \
@@ -68,6 +87,7 @@ class Dataset(paddle.io.Dataset):
                             f"dataset's `separator` key).")
         self.file_list = self._checked(entries, list_path, where)
         self._probe_labels()
+        self._set_video(video, list_path)
 
     # ------------------------------------------------------------------ set-up and checks
     def _setup(self, mode: str, dataset_root: str, transforms, num_classes: int | None,
@@ -163,6 +183,29 @@ class Dataset(paddle.io.Dataset):
                 f"{picks[0]}: 0/{self.ignore_index} binary masks would train on background "
                 f"alone. Remap {self.ignore_index} -> 1 (masks must hold class indices 0..."
                 f"{self.num_classes - 1}), e.g. with tools/data/validate_dataset.py --fix-to DIR.")
+
+    def _set_video(self, video: bool, source: str) -> None:
+        """Check up front that every image of a ``video`` dataset is named ``<clip>_<frame>``."""
+        if not isinstance(video, bool):
+            raise ConfigError(f"{type(self).__name__}: video must be true or false, got {video!r}.")
+        self.video = video
+        self._frames: list[tuple[str, int]] | None = None
+        if not video:
+            return
+        frames, bad = [], []
+        for image_path, _ in self.file_list:
+            frame = parse_frame(image_path, self.dataset_root)
+            (bad if frame is None else frames).append(frame or image_path)
+        if bad:
+            raise DataError(f"video: true, but {len(bad)} image(s) in {source} are not named "
+                            f"<clip>_<frame number> (e.g. clip0001_0007.jpg):{listing(bad)}\n"
+                            f"Rename the frames, or set video: false in the dataset config "
+                            f"(no flicker is measured then).")
+        self._frames = frames
+
+    def frame_index(self) -> list[tuple[str, int]] | None:
+        """``(clip, frame number)`` of each sample for a ``video`` dataset, else None."""
+        return getattr(self, "_frames", None)
 
     # ------------------------------------------------------------------ loading
     def __len__(self) -> int:

@@ -79,6 +79,19 @@ class LoggerHook:
         self._count = 0
 
 
+def write_json_atomically(path: str, obj) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename, so a reader (or a
+    crash) never sees a half-written file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 class EvalHook:
     """Evaluate every ``interval`` iterations and at the end; results in ``trainer.state['eval']``.
 
@@ -86,11 +99,21 @@ class EvalHook:
         eval_fn: Called with the model, returns the metrics dict.
         interval: Iterations between evaluations.
         on_result: Called with (trainer, metrics) after each evaluation (e.g. best-model saving).
+        history_path: If given (rank 0: ``<save_dir>/eval_history.json``), the list of every
+            evaluation so far (``{"iter": ..., **metrics}``) is rewritten there atomically after
+            each one. A resumed run starts from the entries of earlier iterations in that file.
     """
 
-    def __init__(self, eval_fn, interval: int, on_result=None):
+    def __init__(self, eval_fn, interval: int, on_result=None, history_path: str | None = None):
         self.eval_fn, self.interval, self.on_result = eval_fn, max(int(interval), 1), on_result
+        self.history_path = history_path
         self.history: list[dict] = []
+
+    def before_train(self, trainer) -> None:
+        if self.history_path and os.path.isfile(self.history_path) and trainer.iter > 0:
+            with open(self.history_path, encoding="utf-8") as f:
+                earlier = json.load(f)
+            self.history = [h for h in earlier if h.get("iter", 0) <= trainer.iter]
 
     def after_step(self, trainer) -> None:
         if trainer.iter % self.interval and trainer.iter != trainer.max_iters:
@@ -99,6 +122,8 @@ class EvalHook:
         trainer.model.train()
         trainer.state["eval"] = metrics
         self.history.append({"iter": trainer.iter, **metrics})
+        if self.history_path:
+            write_json_atomically(self.history_path, self.history)
         logger.info(f"[EVAL] iter={trainer.iter} {summary_line(metrics)} class_IoU="
                     f"{[round(v, 4) for v in metrics['class_iou']]}")
         if self.on_result:

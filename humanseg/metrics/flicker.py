@@ -56,16 +56,20 @@ class FlickerMetric:
     """Accumulates flicker over a stream of frames; call ``new_clip()`` between clips.
 
     ``update(pred, label, alpha=None)`` takes the next frame of the current clip; the first frame
-    of a clip only primes the state. ``compute()`` returns ``{"flicker", "soft_flicker", "pairs"}``:
-    the mean per-pair hard and soft scores (``soft_flicker`` is None unless every frame had an
-    alpha) and the number of pairs counted.
+    of a clip only primes the state, and only that one previous frame is kept. ``compute()``
+    returns ``{"flicker", "soft_flicker", "pairs"}``: the mean per-pair hard and soft scores
+    (``soft_flicker`` is None unless every frame had an alpha) and the number of pairs counted.
+
+    The accumulators are additive NumPy arrays (``sums`` = per-pair hard and soft score sums,
+    ``pairs``, ``no_alpha``), so summing them over ranks (``humanseg.utils.dist.all_reduce_attrs``)
+    gives the metric of all the ranks' clips together.
     """
 
     def __init__(self, ignore_index: int = 255):
         self.ignore_index = ignore_index
-        self.hard: list[float] = []
-        self.soft: list[float] = []
-        self.all_soft = True
+        self.sums = np.zeros(2, np.float64)
+        self.pairs = np.zeros(1, np.int64)
+        self.no_alpha = np.zeros(1, np.int64)
         self._prev: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
 
     def new_clip(self) -> None:
@@ -75,21 +79,21 @@ class FlickerMetric:
     def update(self, pred: np.ndarray, label: np.ndarray, alpha: np.ndarray | None = None) -> None:
         pred, label = np.asarray(pred), np.asarray(label)
         if alpha is None:
-            self.all_soft = False
+            self.no_alpha += 1
         if self._prev is not None:
             p_prev, l_prev, a_prev = self._prev
             changed, stable, alpha_sum = flicker_pair(p_prev, pred, l_prev, label, a_prev, alpha,
                                                       self.ignore_index)
             if stable:
-                self.hard.append(changed / stable)
-                self.soft.append(alpha_sum / stable)
+                self.sums += (changed / stable, alpha_sum / stable)
+                self.pairs += 1
         self._prev = (pred, label, None if alpha is None else np.asarray(alpha))
 
     def compute(self) -> dict:
-        pairs = len(self.hard)
-        hard = float(np.mean(self.hard)) if pairs else 0.0
-        soft = (float(np.mean(self.soft)) if pairs else 0.0) if self.all_soft else None
-        return {"flicker": hard, "soft_flicker": soft, "pairs": pairs}
+        pairs = int(self.pairs[0])
+        hard, soft = (self.sums / pairs).tolist() if pairs else (0.0, 0.0)
+        return {"flicker": hard, "soft_flicker": None if self.no_alpha[0] else soft,
+                "pairs": pairs}
 
 
 def compute_flicker(preds: Sequence[np.ndarray] | Iterable[np.ndarray],
