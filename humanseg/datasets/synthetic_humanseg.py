@@ -30,12 +30,13 @@ _HAIR_COLOURS = np.array([[20, 16, 14], [45, 30, 22], [85, 55, 35], [130, 90, 50
                           [150, 150, 150], [120, 45, 25], [60, 40, 90]], np.float32)
 _HAIR_STYLES = ("short", "long", "bun", "curly", "spiky", "bald", "ponytail", "beanie")
 _ARM_ACTIONS = ("rest", "rest", "raise", "wave", "point", "chin", "desk")
+DIFFICULTIES = ("standard", "hard")
 
 
 def make_synthetic_humanseg(out_dir: str | Path, num_clips: int = 30, frames_per_clip: int = 10,
                             size: tuple[int, int] = (398, 224), seed: int = 0,
                             splits: tuple[float, float, float] = (0.7, 0.15, 0.15),
-                            progress: bool = True) -> dict:
+                            progress: bool = True, difficulty: str = "standard") -> dict:
     """Generates portrait video clips with person masks in the PP-HumanSeg14K layout.
 
     Writes ``images/<clip>_<frame>.jpg``, palette PNG labels ``annotations/<clip>_<frame>.png``
@@ -50,15 +51,23 @@ def make_synthetic_humanseg(out_dir: str | Path, num_clips: int = 30, frames_per
         seed: Seed of every random choice; the same seed gives the same bytes.
         splits: Fractions of clips for train, val and test.
         progress: Whether to show a tqdm progress bar.
+        difficulty: ``"standard"`` or ``"hard"``. Hard adds, from a random stream of its own
+            (so a standard set's bytes do not change), thin limbs and spread 1-3 px fingers,
+            person regions cut into separate components (foreground poles and bars in the wall's
+            colour, a second person cut by the frame edge, more passers-by) and small skin- and
+            hair-coloured background clutter (docs/data.md, "Hard mode").
 
     Returns:
-        A summary: output dir, size, seed, per-split clip and frame counts, foreground fraction.
+        A summary: output dir, size, seed, difficulty, per-split clip and frame counts,
+        foreground fraction.
 
     Raises:
-        ValueError: If a count, the size or the split fractions are invalid.
+        ValueError: If a count, the size, the split fractions or the difficulty are invalid.
         DataError: If ``out_dir`` is non-empty and does not hold a previous synthetic set.
     """
     width, height = _check_args(num_clips, frames_per_clip, size, splits)
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
     out = Path(out_dir)
     prepare_out_dir(out, GENERATOR_NAME, "humanseg", _OUTPUT_ENTRIES)
     (out / "images").mkdir(parents=True)
@@ -72,8 +81,13 @@ def make_synthetic_humanseg(out_dir: str | Path, num_clips: int = 30, frames_per
                disable=not progress)
     for clip in range(num_clips):
         rng = np.random.default_rng(children[clip + 1])
+        # Hard mode draws from a grandchild stream only: the clip's own stream is consumed exactly
+        # as in standard mode, so a standard set keeps its bytes and a hard clip is its standard
+        # clip made harder.
+        hard_rng = np.random.default_rng(children[clip + 1].spawn(1)[0]) if difficulty == "hard" else None
         clip_name = f"clip{clip:04d}"
-        for frame, (image, mask, quality) in enumerate(_render_clip(rng, width, height, frames_per_clip)):
+        frames = _render_clip(rng, width, height, frames_per_clip, hard_rng)
+        for frame, (image, mask, quality) in enumerate(frames):
             stem = f"{clip_name}_{frame:04d}"
             _write_jpeg(out / "images" / f"{stem}.jpg", image, quality)
             _write_label(out / "annotations" / f"{stem}.png", mask)
@@ -87,6 +101,7 @@ def make_synthetic_humanseg(out_dir: str | Path, num_clips: int = 30, frames_per
         "out_dir": str(out.resolve()),
         "size": [width, height],
         "seed": int(seed),
+        "difficulty": difficulty,
         "num_images": total_frames,
         "splits": {name: {"clips": sum(s == name for s in clip_split), "frames": len(lines[name])}
                    for name in SPLIT_NAMES},
@@ -181,9 +196,11 @@ def _write_meta(out: Path, summary: dict, num_clips: int, frames_per_clip: int,
         "clips": {name: [f"clip{i:04d}" for i, s in enumerate(clip_split) if s == name] for name in SPLIT_NAMES},
         "labels": {"0": "background", "1": "person"},
         "foreground_fraction": summary["foreground_fraction"],
+        "difficulty": summary["difficulty"],
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     w, h = summary["size"]
+    hard = summary["difficulty"] == "hard"
     (out / "README.txt").write_text(
         f"Synthetic teleconferencing portrait set made by {GENERATOR_NAME} (seed {summary['seed']}).\n"
         f"{num_clips} clips x {frames_per_clip} frames, {w}x{h} (width x height), split by clip: "
@@ -192,7 +209,9 @@ def _write_meta(out: Path, summary: dict, num_clips: int, frames_per_clip: int,
         "(palette PNG, 0 background, 1 person), train.txt/val.txt/test.txt.\n"
         "Regenerate: python tools/data/make_synthetic_humanseg.py --seed "
         f"{summary['seed']} --num_clips {num_clips} --frames_per_clip {frames_per_clip} "
-        f"--width {w} --height {h}\n")
+        f"--width {w} --height {h}" + (" --difficulty hard" if hard else "") + "\n"
+        + ("Hard mode: thin limbs and fingers, person regions cut into pieces, skin- and "
+           "hair-coloured clutter (docs/data.md, \"Hard mode\").\n" if hard else ""))
 
 
 # ----------------------------------------------------------------------------- drawing
@@ -487,10 +506,11 @@ def _draw_arm(canvas: _Canvas, p: dict, shoulder: np.ndarray, side: int, angles,
     elbow = step(shoulder, upper, 2.5 * r)
     hand = step(elbow, fore, 2.2 * r)
     pts = _rotate(np.stack([shoulder, elbow, hand]), pivot, lean)
-    canvas.line(pts[:2], 0.62 * r, p["shirt"] * 0.9, 1)
-    canvas.line(pts[1:], 0.5 * r, p["skin"] if p["short_sleeves"] else p["shirt"] * 0.9, 1)
+    # Hard mode sets thinner arms and hands open in any pose; standard persons have no such keys.
+    canvas.line(pts[:2], p.get("upper_arm_w", 0.62) * r, p["shirt"] * 0.9, 1)
+    canvas.line(pts[1:], p.get("forearm_w", 0.5) * r, p["skin"] if p["short_sleeves"] else p["shirt"] * 0.9, 1)
     direction = math.degrees(math.atan2(pts[2, 1] - pts[1, 1], pts[2, 0] - pts[1, 0]))
-    _draw_hand(canvas, p, pts[2], direction, r, open_hand=fore > 90)
+    _draw_hand(canvas, p, pts[2], direction, r, open_hand=fore > p.get("open_hand_above", 90))
 
 
 def _draw_hand(canvas: _Canvas, p: dict, at: np.ndarray, direction: float, r: float, open_hand: bool) -> None:
@@ -499,11 +519,13 @@ def _draw_hand(canvas: _Canvas, p: dict, at: np.ndarray, direction: float, r: fl
     palm = at + ahead * 0.2 * r
     canvas.poly(_ellipse(palm, (0.4 * r, 0.3 * r), direction, n=16), p["skin"], 1)
     if open_hand:
-        for k, spread in enumerate((-32, -12, 8, 28, 70)):
+        fingers = p.get("fingers")  # hard mode: (spreads, finger and thumb lengths / r, width in px)
+        spreads, (finger, thumb), width = fingers if fingers else ((-32, -12, 8, 28, 70), (0.45, 0.3), None)
+        for k, spread in enumerate(spreads):
             d = math.radians(direction + spread)
             base = palm + np.array([math.cos(d), math.sin(d)]) * 0.3 * r
-            tip = base + np.array([math.cos(d), math.sin(d)]) * (0.45 if k < 4 else 0.3) * r
-            canvas.line(np.stack([base, tip]), max(1.5, 0.12 * r), p["skin"] * 0.97, 1)
+            tip = base + np.array([math.cos(d), math.sin(d)]) * (finger if k < 4 else thumb) * r
+            canvas.line(np.stack([base, tip]), width or max(1.5, 0.12 * r), p["skin"] * 0.97, 1)
 
 
 def _draw_person(canvas: _Canvas, p: dict, t: float, u: float, h: int) -> None:
@@ -532,6 +554,8 @@ def _draw_person(canvas: _Canvas, p: dict, t: float, u: float, h: int) -> None:
             _draw_arm(canvas, p, shoulder, side, _arm_angles(action, t, u, p), pivot, lean, scale)
     head_rot = _rotate(head, pivot, lean)
     _draw_head(canvas, p, head_rot, r, lean + tilt)
+    if p.get("strands"):
+        _draw_strands(canvas, p, head_rot, r, lean + tilt, t)
 
 
 def _torso_outline(cx: float, neck_y: float, sw: float, sh: float, h: int) -> np.ndarray:
@@ -742,6 +766,152 @@ def _draw_leaves(canvas: _Canvas, leaves, h: int) -> None:
         canvas.poly(_ellipse(mid, (length / 2, length * 0.1), angle, n=16), _jitter(rng, green, 25), 0)
 
 
+# ----------------------------------------------------------------------------- hard mode
+# Each addition below changes the LABEL in a way the semantic connectivity loss is meant to help
+# with (docs/data.md, "Hard mode"): thin person parts, a person split into several components,
+# and person-coloured background clutter that invites false-positive speckles.
+
+_HARD_GESTURES = ("raise", "wave", "wave", "point")
+
+
+def _sample_hard(rng: np.random.Generator, w: int, h: int, wall: np.ndarray, person: dict,
+                 occluders: dict) -> dict:
+    """Makes ``person`` harder in place (thin arms, spread fingers, hair strands, more gestures) and
+    samples the hard clip's extra people and foreground cutters; every draw comes from ``rng``."""
+    px = w / 398.0  # the sizes below are tuned at 398x224
+    person["actions"] = [a if a == "desk" or rng.random() < 0.3 else str(rng.choice(_HARD_GESTURES))
+                         for a in person["actions"]]
+    if rng.random() < 0.6:
+        person["forearm_w"], person["upper_arm_w"] = rng.uniform(0.18, 0.32), rng.uniform(0.32, 0.48)
+    person["open_hand_above"] = -360.0  # every hand open, whatever the pose
+    spreads = tuple(float(a + rng.uniform(-6, 6)) for a in (-52, -26, 0, 26, 80))
+    person["fingers"] = (spreads, (rng.uniform(0.55, 0.8), rng.uniform(0.35, 0.5)),
+                         max(1, int(round(rng.uniform(1.0, 2.6) * px))))
+    if person["hair_style"] != "bald":
+        person["strands"] = [(rng.uniform(195, 345), rng.uniform(0.4, 1.0), rng.uniform(-0.6, 0.6),
+                              rng.uniform(0, 2 * np.pi)) for _ in range(int(rng.integers(3, 9)))]
+    return {"edge_person": _sample_edge_person(rng, w, h, person) if rng.random() < 0.55 else None,
+            "cutters": _sample_cutters(rng, w, h, wall, person, px)}
+
+
+def _draw_strands(canvas: _Canvas, p: dict, head: np.ndarray, r: float, angle: float, t: float) -> None:
+    """1 px hair strands sticking out of the head, swaying a little."""
+    for at, length, curl, phase in p["strands"]:
+        a = math.radians(at)
+        out = np.array([math.cos(a), math.sin(a)])
+        side = np.array([-out[1], out[0]])
+        bend = curl + 0.15 * math.sin(0.6 * t + phase)
+        s = np.linspace(0, 1, 6)[:, None]
+        root = head + out * np.array([0.95, 1.15]) * r  # on the head or its hair
+        pts = root + out * s * length * r + side * (s ** 2) * bend * r
+        canvas.line(_rotate(pts, head, angle), 1, p["hair"], 1)
+
+
+def _sample_edge_person(rng: np.random.Generator, w: int, h: int, person: dict) -> dict:
+    """A second person cut by the frame edge on the side away from the main person."""
+    side = -1 if person["cx"] > w / 2 else 1
+    r = rng.uniform(0.12, 0.2) * h
+    return {"x": (0.0 if side < 0 else float(w)) + side * rng.uniform(0.1, 0.9) * r,
+            "head_y": rng.uniform(0.25, 0.5) * h, "r": r,
+            "shoulder_w": r * rng.uniform(2.0, 2.6), "shoulder_h": r * rng.uniform(0.7, 1.0),
+            "skin": _jitter(rng, _SKIN_TONES[rng.integers(len(_SKIN_TONES))], 12),
+            "hair": _jitter(rng, _HAIR_COLOURS[rng.integers(len(_HAIR_COLOURS))], 10),
+            "shirt": _random_colour(rng, (0, 0.9), (0.08, 0.95)),
+            "drift": (rng.uniform(1.0, 6.0), rng.uniform(0.2, 0.5), rng.uniform(0, 2 * np.pi))}
+
+
+def _draw_edge_person(canvas: _Canvas, q: dict, t: float, h: int) -> None:
+    amp, freq, phase = q["drift"]
+    x, r = q["x"] + amp * math.sin(freq * t + phase), q["r"]
+    hy = q["head_y"]
+    neck_y = hy + 1.45 * r
+    canvas.poly(_torso_outline(x, neck_y, q["shoulder_w"], q["shoulder_h"], h), q["shirt"], 1)
+    canvas.poly(_rect(x - 0.42 * r, hy + 0.5 * r, 0.84 * r, neck_y - hy - 0.2 * r), q["skin"] * 0.88, 1)
+    canvas.poly(_ellipse((x, hy), (r, 1.22 * r)), q["skin"], 1)
+    _draw_hair_top(canvas, {"hair_style": "short", "hair": q["hair"]}, lambda pts: np.asarray(pts, np.float64),
+                   x, hy, r)
+
+
+def _sample_cutters(rng: np.random.Generator, w: int, h: int, wall: np.ndarray, person: dict,
+                    px: float) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """Foreground poles (mic stand, monitor edge, plant stem) and bars (chair back, railing) in
+    front of the person, mostly in the wall's colour, placed to cut the person into pieces."""
+    cx, r, sw = person["cx"], person["r"], person["shoulder_w"]
+
+    def colour():
+        return _jitter(rng, wall, 25) if rng.random() < 0.6 else _random_colour(rng, (0, 0.4), (0.05, 0.7))
+
+    cutters = []
+    for chance in (0.75, 0.3):
+        if rng.random() < chance:
+            target = rng.choice(["head", "torso", "arm"])
+            reach = {"head": (0.8 * r, 1.4 * r), "torso": (0.0, 0.8 * sw), "arm": (0.9 * sw, 1.6 * sw)}[target]
+            x = cx + rng.choice([-1, 1]) * rng.uniform(*reach)
+            pts = np.array([[x + rng.uniform(-12, 12) * px, -2.0], [x, h + 2.0]])
+            cutters.append((pts, rng.uniform(3, 9) * px, colour()))
+    if rng.random() < 0.4:
+        y = person["head_y"] + r * rng.uniform(1.7, 3.2)
+        pts = np.array([[-2.0, y + rng.uniform(-8, 8) * px], [w + 2.0, y + rng.uniform(-8, 8) * px]])
+        cutters.append((pts, rng.uniform(4, 10) * px, colour()))
+    return cutters
+
+
+def _draw_cutters(canvas: _Canvas, cutters, t: float, w: int, h: int) -> None:
+    for pts, thickness, colour in cutters:
+        canvas.line(pts, thickness, colour, 0)
+
+
+def _draw_clutter(rng: np.random.Generator, background: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Small, many background (class 0) things that look like bits of a person: busy skin/hair
+    wallpaper, posters with faces, skin-coloured balls and mugs, dark hair-coloured blobs and
+    bright specular spots."""
+    image = background.copy()
+    skin = lambda: _jitter(rng, _SKIN_TONES[rng.integers(len(_SKIN_TONES))], 15)  # noqa: E731
+    hair = lambda: _jitter(rng, _HAIR_COLOURS[rng.integers(len(_HAIR_COLOURS))], 12)  # noqa: E731
+    if rng.random() < 0.45:  # busy wallpaper over a band of the frame
+        period = rng.uniform(3, 8)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        pattern = (np.sin(xx * 2 * np.pi / period) * np.sin(yy * 2 * np.pi / period) > 0)[..., None]
+        x0 = rng.uniform(0, 0.6) * w
+        band = ((xx >= x0) & (xx < x0 + rng.uniform(0.3, 0.6) * w))[..., None]
+        alpha = rng.uniform(0.2, 0.4)
+        tile = np.where(pattern, skin(), hair()).astype(np.float32)
+        mixed = np.where(band, image * (1 - alpha) + tile * alpha, image)
+        image = np.clip(mixed, 0, 255).astype(np.uint8)
+    canvas = _Canvas(image, np.zeros((h, w), np.uint8))
+    for _ in range(int(rng.integers(0, 3))):  # posters with a face and shoulders
+        ph = rng.uniform(0.15, 0.3) * h
+        pw = ph * rng.uniform(0.7, 1.0)
+        x0, y0 = rng.uniform(0, w - pw), rng.uniform(0, 0.7 * h)
+        canvas.poly(_rect(x0 - 2, y0 - 2, pw + 4, ph + 4), _random_colour(rng, (0, 0.4), (0.05, 0.9)), None)
+        canvas.poly(_rect(x0, y0, pw, ph), _random_colour(rng), None)
+        fr = 0.2 * ph
+        fx, fy = x0 + pw / 2, y0 + 0.4 * ph
+        canvas.poly(_ellipse((fx, y0 + ph), (0.45 * pw, 0.3 * ph), 0, 180, 360), _random_colour(rng), None)
+        canvas.poly(_ellipse((fx, fy), (fr, 1.22 * fr)), skin(), None)
+        canvas.poly(_ellipse((fx, fy - 0.3 * fr), (1.06 * fr, 1.02 * fr), 0, 175, 365), hair(), None)
+        for side in (-1, 1):
+            canvas.poly(_ellipse((fx + side * 0.38 * fr, fy + 0.05 * fr), (0.13 * fr, 0.08 * fr), n=8),
+                        (40, 30, 30), None)
+    for _ in range(int(rng.integers(6, 17))):  # skin-coloured balls and mugs
+        c = (rng.uniform(0, w), rng.uniform(0, h))
+        if rng.random() < 0.7:
+            canvas.poly(_ellipse(c, (rng.uniform(1.5, 6), rng.uniform(1.5, 6)), rng.uniform(0, 180), n=12),
+                        skin(), None)
+        else:
+            canvas.poly(_rect(c[0], c[1], rng.uniform(4, 9), rng.uniform(5, 11)), skin(), None)
+    for _ in range(int(rng.integers(4, 13))):  # dark hair-coloured blobs
+        c = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+        a = np.linspace(0, 2 * np.pi, 9)[:-1]
+        radius = rng.uniform(2, 7) * rng.uniform(0.6, 1.4, 8)
+        canvas.poly(c + np.stack([np.cos(a), np.sin(a)], 1) * radius[:, None], hair(), None)
+    for _ in range(int(rng.integers(4, 13))):  # bright specular spots
+        c = (rng.uniform(0, w), rng.uniform(0, h))
+        canvas.poly(_ellipse(c, (rng.uniform(0.8, 2.5), rng.uniform(0.8, 2.5)), n=8),
+                    np.full(3, rng.uniform(235, 255)), None)
+    return canvas.image
+
+
 # ----------------------------------------------------------------------------- clips
 
 
@@ -770,8 +940,13 @@ def _light(image: np.ndarray, light: dict, t: int, rng: np.random.Generator) -> 
     return np.clip(out, 0, 255, out=out).astype(np.uint8)
 
 
-def _render_clip(rng: np.random.Generator, w: int, h: int, frames: int):
-    """Yields (RGB uint8 image, uint8 mask, JPEG quality) for each frame of one clip."""
+def _render_clip(rng: np.random.Generator, w: int, h: int, frames: int,
+                 hard_rng: np.random.Generator | None = None):
+    """Yields (RGB uint8 image, uint8 mask, JPEG quality) for each frame of one clip.
+
+    ``rng`` is consumed the same way with or without ``hard_rng``; hard mode's extra choices come
+    from ``hard_rng`` alone.
+    """
     background, wall = _make_background(rng, w, h)
     background = background.astype(np.uint8)
     person = _sample_person(rng, w, h, wall)
@@ -780,11 +955,21 @@ def _render_clip(rng: np.random.Generator, w: int, h: int, frames: int):
         person["actions"] = ["rest" if a == "desk" else a for a in person["actions"]]
     passerby = _sample_passerby(rng, w, h) if rng.random() < 0.3 else None
     light = _sample_lighting(rng, w, h, frames)
+    hard = None
+    if hard_rng is not None:
+        hard = _sample_hard(hard_rng, w, h, wall, person, occluders)
+        background = _draw_clutter(hard_rng, background, w, h)
+        if passerby is None and hard_rng.random() < 0.5:
+            passerby = _sample_passerby(hard_rng, w, h)
     for t in range(frames):
         u = t / max(frames - 1, 1)
         canvas = _Canvas(background.copy(), np.zeros((h, w), np.uint8))
         if passerby is not None:
             _draw_passerby(canvas, passerby, t)
+        if hard is not None and hard["edge_person"] is not None:
+            _draw_edge_person(canvas, hard["edge_person"], t, h)
         _draw_person(canvas, person, t, u, h)
         _draw_occluders(canvas, occluders, person, t, w, h)
+        if hard is not None:
+            _draw_cutters(canvas, hard["cutters"], t, w, h)
         yield _light(canvas.image, light, t, rng), canvas.mask, light["quality"]

@@ -1,6 +1,8 @@
 """Tests of the synthetic PP-HumanSeg14K-format generator and its command-line tool."""
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -17,13 +19,34 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = REPO_ROOT / "tools" / "data" / "make_synthetic_humanseg.py"
 SPLITS = ("train", "val", "test")
 NUM_CLIPS, FRAMES = 10, 4
+# sha256 over (relative path, bytes) of every file but meta.json, and of meta.json without the
+# "difficulty" key, of make_synthetic_humanseg(num_clips=4, frames_per_clip=3, seed=0) at 398x224,
+# computed with the generator as it was BEFORE hard mode existed: the standard set must keep them.
+STANDARD_DATA_SHA256 = "5e897ec25538300aea42ecf05bc0a9a2b8fdfdd2c02dbfc602c6920388420e84"
+STANDARD_META_SHA256 = "3be66044a22614697237c072bc99a03c1b72f657695577fdfc41618ab02ac529"
+
+
+def _make(tmp_path_factory: pytest.TempPathFactory, difficulty: str) -> Path:
+    out = tmp_path_factory.mktemp(f"synthetic_{difficulty}") / "set"
+    make_synthetic_humanseg(out, num_clips=NUM_CLIPS, frames_per_clip=FRAMES, seed=0, progress=False,
+                            difficulty=difficulty)
+    return out
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synthetic") / "set"
-    make_synthetic_humanseg(out, num_clips=NUM_CLIPS, frames_per_clip=FRAMES, seed=0, progress=False)
-    return out
+def standard_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _make(tmp_path_factory, "standard")
+
+
+@pytest.fixture(scope="module")
+def hard_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _make(tmp_path_factory, "hard")
+
+
+@pytest.fixture(params=["standard", "hard"])
+def dataset(request: pytest.FixtureRequest) -> Path:
+    """Each property below holds for both difficulties."""
+    return request.getfixturevalue(f"{request.param}_set")
 
 
 def _pairs(root: Path, split: str) -> list[tuple[str, str]]:
@@ -174,3 +197,85 @@ def test_cli_from_another_directory(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "refusing" in run.stderr and "Traceback" not in run.stderr
     assert sorted(p.name for p in foreign.iterdir()) == ["keep.jpg"]
+
+
+# ----------------------------------------------------------------------------- difficulty
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _hardness(root: Path) -> tuple[np.ndarray, float]:
+    """Person components (8-connected) per label frame, and the fraction of person pixels that a 3x3
+    opening removes (parts 1-2 px thin)."""
+    components, thin, person = [], 0, 0
+    kernel = np.ones((3, 3), np.uint8)
+    for _, label_rel in _all_pairs(root):
+        mask = (_label(root, label_rel) == 1).astype(np.uint8)
+        components.append(cv2.connectedComponents(mask, connectivity=8)[0] - 1)
+        thin += int(np.count_nonzero(mask & (1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel))))
+        person += int(np.count_nonzero(mask))
+    return np.asarray(components), thin / person
+
+
+def test_standard_set_bytes_are_unchanged(tmp_path: Path) -> None:
+    out = tmp_path / "set"
+    summary = make_synthetic_humanseg(out, num_clips=4, frames_per_clip=3, seed=0, progress=False)
+    assert summary["difficulty"] == "standard"
+    digest = hashlib.sha256()
+    for rel, data in _files(out).items():
+        if rel != "meta.json":
+            digest.update(rel.encode())
+            digest.update(data)
+    assert digest.hexdigest() == STANDARD_DATA_SHA256
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta.pop("difficulty") == "standard"
+    assert hashlib.sha256((json.dumps(meta, indent=2) + "\n").encode()).hexdigest() == STANDARD_META_SHA256
+
+
+def test_hard_set_is_deterministic_and_differs_from_standard(tmp_path: Path) -> None:
+    runs = {}
+    for name, difficulty in (("a", "hard"), ("b", "hard"), ("s", "standard")):
+        make_synthetic_humanseg(tmp_path / name, num_clips=3, frames_per_clip=2, size=(160, 96), seed=5,
+                                progress=False, difficulty=difficulty)
+        runs[name] = _files(tmp_path / name)
+    assert runs["a"] == runs["b"]
+    assert runs["a"].keys() == runs["s"].keys()
+    for split in SPLITS:  # same clips in the same splits: only the pictures get harder
+        assert runs["a"][f"{split}.txt"] == runs["s"][f"{split}.txt"]
+    data = [k for k in runs["a"] if k.startswith(("images/", "annotations/"))]
+    assert all(runs["a"][k] != runs["s"][k] for k in data if k.startswith("images/"))
+    assert any(runs["a"][k] != runs["s"][k] for k in data if k.startswith("annotations/"))
+    assert json.loads(runs["a"]["meta.json"])["difficulty"] == "hard"
+    assert b"--difficulty hard" in runs["a"]["README.txt"]
+
+
+def test_hard_set_has_more_person_pieces_and_thin_parts(standard_set: Path, hard_set: Path) -> None:
+    std_components, std_thin = _hardness(standard_set)
+    hard_components, hard_thin = _hardness(hard_set)
+    # measured at seeds 0-2 (10 clips x 4 frames): standard 1.40-1.60 components per frame and
+    # 0.07-0.08 % thin pixels; hard 4.1-6.1 components and 0.43-0.61 % thin pixels
+    assert hard_components.mean() >= std_components.mean() + 2.0, (std_components.mean(), hard_components.mean())
+    assert (hard_components > 1).mean() >= 0.8 > (std_components > 1).mean()
+    assert hard_thin >= 4 * std_thin, (std_thin, hard_thin)
+
+
+def test_unknown_difficulty_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="difficulty must be one of standard, hard, got 'extreme'"):
+        make_synthetic_humanseg(tmp_path / "set", num_clips=1, frames_per_clip=1, progress=False,
+                                difficulty="extreme")
+    assert not (tmp_path / "set").exists()
+
+
+def test_cli_difficulty_flag(tmp_path: Path) -> None:
+    out = tmp_path / "hard"
+    run = subprocess.run([sys.executable, str(CLI), "--out_dir", str(out), "--num_clips", "2",
+                          "--frames_per_clip", "2", "--width", "96", "--height", "64", "--difficulty", "hard"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "hard frames" in run.stdout
+    assert json.loads((out / "meta.json").read_text())["difficulty"] == "hard"
+    run = subprocess.run([sys.executable, str(CLI), "--out_dir", str(tmp_path / "x"), "--difficulty", "extreme"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "invalid choice" in run.stderr and "Traceback" not in run.stderr

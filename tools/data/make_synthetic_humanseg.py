@@ -27,6 +27,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--width", type=int, default=398, help="frame width (default: 398)")
     parser.add_argument("--height", type=int, default=224, help="frame height (default: 224)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--difficulty", choices=("standard", "hard"), default="standard",
+                        help="standard (default; its bytes do not change) or hard: thin limbs and "
+                             "fingers, person regions cut into pieces, skin/hair-coloured clutter "
+                             "(docs/data.md, 'Hard mode')")
     return parser.parse_args(argv)
 
 
@@ -57,13 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summary = make_synthetic_humanseg(args.out_dir, num_clips=args.num_clips,
                                           frames_per_clip=args.frames_per_clip,
-                                          size=(args.width, args.height), seed=args.seed)
+                                          size=(args.width, args.height), seed=args.seed,
+                                          difficulty=args.difficulty)
     except (HumanSegError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     seconds = time.perf_counter() - start
     width, height = summary["size"]
-    print(f"wrote {summary['num_images']} frames ({width}x{height}, seed {summary['seed']}) "
+    print(f"wrote {summary['num_images']} {summary['difficulty']} frames ({width}x{height}, seed {summary['seed']}) "
           f"to {summary['out_dir']} in {seconds:.1f} s")
     for name, counts in summary["splits"].items():
         print(f"  {name:5s}: {counts['clips']:3d} clips, {counts['frames']:4d} frames -> {name}.txt")
