@@ -9,6 +9,7 @@ import pytest
 from humanseg.cvlibs.registry import LOSSES, build
 from humanseg.metrics.connectivity import compute_connectivity as connectivity
 from humanseg.models.losses import MixedLoss, SemanticConnectivityLoss
+from humanseg.models.losses import semantic_connectivity_loss as scl
 
 IGNORE = 255
 
@@ -125,7 +126,32 @@ def _margin_logits(pred: np.ndarray, num_classes: int, rng: np.random.Generator
     return x.transpose(0, 3, 1, 2).copy()
 
 
-def test_gradient_matches_central_differences():
+@pytest.fixture(params=["host", "device"])
+def softmax_path(request, monkeypatch):
+    """Both probability passes of more than two classes: on host (CPU logits, the default here)
+    and the fused cross-entropy kernel (the path of GPU logits), forced on CPU."""
+    if request.param == "device":
+        monkeypatch.setattr(scl, "_probability", lambda logits: scl._SoftmaxProbability(logits))
+    return request.param
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_host_and_device_paths_agree_in_value_and_gradient(monkeypatch, seed):
+    x0, label = _random_case(np.random.default_rng(seed), 5)
+    labels = paddle.to_tensor(label)
+    results = []
+    for probability in (scl._probability, lambda logits: scl._SoftmaxProbability(logits)):
+        monkeypatch.setattr(scl, "_probability", probability)
+        x = paddle.to_tensor(x0, stop_gradient=False)
+        loss = SemanticConnectivityLoss()(x, labels)
+        (grad,) = paddle.grad(loss, x)
+        results.append((float(loss), grad.numpy()))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-8)
+    assert np.abs(results[0][1]).sum() > 0
+
+
+def test_gradient_matches_central_differences(softmax_path):
     """Every branch: pairs, lone and missed components, a missed class, a false-positive class
     and ignore pixels; components are fixed because no finite step changes the argmax."""
     rng = np.random.default_rng(1)

@@ -23,10 +23,12 @@ is ``mean_b mean_c L_c`` over images with at least one non-ignored pixel (0 if n
 Components and pairs are integers, held fixed for the gradient (the CCL has none). Every term is
 a sum of ``s`` over pixel sets, so the loss' gradient is ``sum_x w(x) ds(x)/dlogits`` with a
 per-pixel weight ``w`` computed on host in closed form. ``s`` is needed for the argmax class on
-every pixel and for the label class only on pixels of missed label components. The first comes
+every pixel and for the label class only on pixels of missed label components. For CPU logits
+both come from one exp per logit on host (``s_p = 1 / sum_k exp(z_k - max z)``, the backward a
+rescaling of that buffer in place; two classes need only ``sigmoid(|z_1 - z_0|)``), so the dense
+work is lighter than a cross-entropy's. For GPU logits (more than two classes) the first comes
 from the fused softmax-cross-entropy kernel with the argmax as target (``s_p = exp(-nll_p)``,
-``ds_p = -s_p dnll_p``), so the dense work is one cross-entropy pass forward and backward; the
-second from the two logits gathered at the missed pixels (``s_l = exp(z_l - z_p - nll_p)``).
+``ds_p = -s_p dnll_p``) and the second from the two logits gathered at the missed pixels.
 The host work is two or three CCL passes per batch (cc3d) and ``np.bincount`` segment sums;
 memory is linear in H*W.
 
@@ -35,6 +37,9 @@ Mode ``'paddleseg'`` reproduces PaddleSeg 2.8.0's values, defects included (back
 differentiable (no gradient reaches the logits, as in PaddleSeg). See docs/scl.md.
 """
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -204,7 +209,7 @@ class SemanticConnectivityLoss(nn.Layer):
         return self._paper(logits, _check_labels(labels, list(logits.shape)))
 
     def _paper(self, logits: paddle.Tensor, labels: paddle.Tensor) -> paddle.Tensor:
-        prob = (_BinaryProbability if logits.shape[1] == 2 else _SoftmaxProbability)(logits)
+        prob = _probability(logits)
         label_np = labels.numpy()
         comp = match_components(prob.pred, label_np, logits.shape[1], self.ignore_index,
                                 check_pred=False)
@@ -219,6 +224,16 @@ class SemanticConnectivityLoss(nn.Layer):
         surrogate = prob.surrogate(w_pred, w_missed, where)
         # Value from the host, gradient from the surrogate (whose gradient is the exact one).
         return value + (surrogate - surrogate.detach())
+
+
+def _probability(logits: paddle.Tensor):
+    """The probability pass for ``logits``: closed form on host for two classes; for more, on
+    host where the logits are (CPU), else the fused cross-entropy kernel on the device."""
+    if logits.shape[1] == 2:
+        return _BinaryProbability(logits)
+    if logits.place.is_cpu_place():
+        return _HostSoftmaxProbability(logits)
+    return _SoftmaxProbability(logits)  # written for GPUs; tested here by forcing it on CPU
 
 
 class _BinaryProbability:
@@ -263,6 +278,99 @@ class _BinaryProbability:
         return _HostGradient.apply(self._logits, grad)
 
 
+class _HostSoftmaxProbability:
+    """More classes, CPU logits, all on host. With ``m`` the max logit of a pixel and
+    ``e_k = exp(z_k - m)``, the argmax class' probability is ``s_p = 1 / sum_k e_k`` (its own
+    ``e`` is 1) and the label class' is ``s_l = e_l s_p``. The gradient is closed-form:
+    ``ds_p = s_p (dz_p - sum_k p_k dz_k)`` with ``p_k = e_k s_p``, so the backward rescales the
+    ``e`` buffer in place and adds the argmax (and missed label) entries; it reaches Paddle
+    through ``_HostGradient``. One exp per logit, no other full-size temporary; the work is split
+    into row blocks over a thread pool (NumPy releases the GIL).
+
+    Attributes:
+        pred: uint8 (uint16 past 255 classes) [N, H, W] argmax (ties go to the lowest class).
+        s_pred: [N*H*W] the argmax class' probability, in the logits' float precision.
+    """
+
+    def __init__(self, logits: paddle.Tensor):
+        z = _host_array(logits)                 # may share memory with the logits: read only
+        n, c, h, w = z.shape
+        self._logits, self._shape = logits, (n, c, h, w)
+        self._e = np.empty_like(z)
+        self.pred = np.empty((n, h, w), np.uint8 if c <= 256 else np.uint16)
+        self.s_pred = np.empty((n, h, w), z.dtype)
+
+        def block(b: int, rows: slice) -> None:
+            zb, eb = z[b, :, rows], self._e[b, :, rows]
+            top = zb.max(axis=0)
+            pred = self.pred[b, rows]
+            for k in range(c - 1, -1, -1):      # descending, so ties end at the lowest class
+                pred[zb[k] == top] = k
+            np.subtract(zb, top, out=eb)
+            np.exp(eb, out=eb)
+            np.divide(1.0, eb.sum(axis=0), out=self.s_pred[b, rows])
+
+        _map_row_blocks(block, n, h)
+        self.s_pred = self.s_pred.reshape(-1)
+        self._missed, self._s_missed = None, None
+
+    def _flat_index(self, classes: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+        """Flat indices into [N, C, H, W] of class ``classes`` at flat [N*H*W] ``pixels``."""
+        n, c, h, w = self._shape
+        image, pixel = np.divmod(pixels, h * w)
+        return (image * c + classes) * (h * w) + pixel
+
+    def label_class(self, label: np.ndarray, where: np.ndarray) -> np.ndarray:
+        self._missed = self._flat_index(label.reshape(-1)[where].astype(np.int64), where)
+        self._s_missed = self._e.reshape(-1)[self._missed] * self.s_pred[where]
+        return self._s_missed.astype(np.float64)
+
+    def surrogate(self, w_pred: np.ndarray, w_missed: np.ndarray,
+                  where: np.ndarray) -> paddle.Tensor:
+        """The ``_HostGradient`` of ``sum w_pred s_p + sum_where w_missed s_l``: with
+        ``a = w_pred s_p (+ w_missed s_l)``, ``d/dz_k = -a p_k``, plus ``w_pred s_p`` at the
+        argmax class and ``w_missed s_l`` at the label class of the missed pixels."""
+        n, c, h, w = self._shape
+        at_pred = w_pred * self.s_pred                          # a fresh array: ours
+        total = at_pred.copy()
+        if where.size:
+            at_label = w_missed * self._s_missed
+            total[where] += at_label
+        scale = (total * self.s_pred).reshape(n, h, w)
+        np.negative(scale, out=scale)
+
+        def block(b: int, rows: slice) -> None:
+            self._e[b, :, rows] *= scale[b, rows]
+
+        _map_row_blocks(block, n, h)
+        grad = self._e.reshape(-1)                              # now the gradient
+        argmax_index = self.pred.astype(np.int64).reshape(n, -1) * (h * w)
+        argmax_index += np.arange(h * w)
+        argmax_index += (np.arange(n) * (c * h * w))[:, None]   # == _flat_index(pred, all)
+        grad[argmax_index.reshape(-1)] += at_pred
+        if where.size:                                          # label class != argmax there
+            grad[self._missed] += at_label
+        self._e = None
+        return _HostGradient.apply(self._logits, grad.reshape(self._shape))
+
+
+_ROW_BLOCK = 64
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _map_row_blocks(fn, images: int, rows: int) -> None:
+    """``fn(image, row slice)`` over blocks of ``_ROW_BLOCK`` rows of every image, on a thread
+    pool of one thread per core (the blocks write disjoint memory)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 8)),
+                                   thread_name_prefix="scl")
+    jobs = [(b, slice(r, min(r + _ROW_BLOCK, rows)))
+            for b in range(images) for r in range(0, rows, _ROW_BLOCK)]
+    for future in [_POOL.submit(fn, b, rows_) for b, rows_ in jobs]:
+        future.result()
+
+
 def _host_array(tensor: paddle.Tensor) -> np.ndarray:
     """``tensor``'s values as a NumPy array, without a copy for a contiguous CPU float tensor."""
     tensor = tensor.detach()
@@ -271,6 +379,9 @@ def _host_array(tensor: paddle.Tensor) -> np.ndarray:
     if tensor.place.is_cpu_place() and tensor.is_contiguous():
         return np.from_dlpack(tensor)
     return tensor.numpy()
+
+
+_NUMPY_DTYPES = {paddle.float32: np.dtype(np.float32), paddle.float64: np.dtype(np.float64)}
 
 
 class _HostGradient(PyLayer):
@@ -286,6 +397,9 @@ class _HostGradient(PyLayer):
     def backward(ctx, upstream: paddle.Tensor) -> paddle.Tensor:
         scale = float(upstream)
         grad = ctx.grad if scale == 1.0 else ctx.grad * scale
+        ctx.grad = None
+        if ctx.place.is_cpu_place() and grad.dtype == _NUMPY_DTYPES.get(ctx.dtype):
+            return paddle.from_dlpack(np.ascontiguousarray(grad))  # zero-copy: ours to give
         return paddle.to_tensor(grad, dtype=ctx.dtype, place=ctx.place)
 
 
