@@ -856,7 +856,7 @@ def _sample_cutters(rng: np.random.Generator, w: int, h: int, wall: np.ndarray, 
     return cutters
 
 
-def _draw_cutters(canvas: _Canvas, cutters, t: float, w: int, h: int) -> None:
+def _draw_cutters(canvas: _Canvas, cutters) -> None:
     for pts, thickness, colour in cutters:
         canvas.line(pts, thickness, colour, 0)
 
@@ -866,8 +866,13 @@ def _draw_clutter(rng: np.random.Generator, background: np.ndarray, w: int, h: i
     wallpaper, posters with faces, skin-coloured balls and mugs, dark hair-coloured blobs and
     bright specular spots."""
     image = background.copy()
-    skin = lambda: _jitter(rng, _SKIN_TONES[rng.integers(len(_SKIN_TONES))], 15)  # noqa: E731
-    hair = lambda: _jitter(rng, _HAIR_COLOURS[rng.integers(len(_HAIR_COLOURS))], 12)  # noqa: E731
+
+    def skin() -> np.ndarray:
+        return _jitter(rng, _SKIN_TONES[rng.integers(len(_SKIN_TONES))], 15)
+
+    def hair() -> np.ndarray:
+        return _jitter(rng, _HAIR_COLOURS[rng.integers(len(_HAIR_COLOURS))], 12)
+
     if rng.random() < 0.45:  # busy wallpaper over a band of the frame
         period = rng.uniform(3, 8)
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -971,5 +976,5 @@ def _render_clip(rng: np.random.Generator, w: int, h: int, frames: int,
         _draw_person(canvas, person, t, u, h)
         _draw_occluders(canvas, occluders, person, t, w, h)
         if hard is not None:
-            _draw_cutters(canvas, hard["cutters"], t, w, h)
+            _draw_cutters(canvas, hard["cutters"])
         yield _light(canvas.image, light, t, rng), canvas.mask, light["quality"]
