@@ -37,6 +37,9 @@ def parse_args(argv=None):
                    help="every row for 2 iterations at 64x32 on tiny synthetic data")
     p.add_argument("--synthetic", action="store_true",
                    help="teleconf: the synthetic-set configs instead of the PP-HumanSeg14K ones")
+    p.add_argument("--opts", nargs="+", default=None, metavar="KEY=VALUE",
+                   help="override keys of every row's config, e.g. "
+                        "model.backbone.pretrained=/path/hrnet_w18_ssld (no download)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
     p.add_argument("--output_dir", default=os.path.join(ROOT, "output", "reproduce"),
@@ -52,7 +55,7 @@ def main(argv=None):
     absolute = lambda p: None if p is None else os.path.abspath(p)  # noqa: E731
     req = Request(table=args.table, data_root=absolute(args.data_root), gpus=args.gpus,
                   only=args.only, eval_only=absolute(args.eval_only), smoke=args.smoke,
-                  synthetic=args.synthetic, seed=args.seed, device=args.device,
+                  synthetic=args.synthetic, opts=args.opts, seed=args.seed, device=args.device,
                   output_dir=absolute(args.output_dir), results_dir=absolute(args.results_dir),
                   command=command_line(argv))
     md, js = run(req)

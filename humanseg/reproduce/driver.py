@@ -8,6 +8,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from humanseg.cvlibs.config import load_config
 from humanseg.errors import ConfigError, DataError
 from humanseg.reproduce import results, rows as rowlib, smoke
 from humanseg.reproduce.tables import get_table, select_rows
@@ -27,6 +28,7 @@ class Request:
     eval_only: str | None = None
     smoke: bool = False
     synthetic: bool = False
+    opts: list[str] | None = None
     seed: int = 0
     device: str = "auto"
     output_dir: str = os.path.join(ROOT, "output", "reproduce")
@@ -71,7 +73,7 @@ def _header(req: Request, device: str) -> dict:
                              else "each config's dataset_root" +
                              (" (synthetic configs)" if req.synthetic else ""))
     return {"table": req.table, "mode": "smoke" if req.smoke else "full", "mode_text": mode_text,
-            "data": data, "seed": req.seed, "device": device, "gpus": req.gpus,
+            "data": data, "opts": req.opts, "seed": req.seed, "device": device, "gpus": req.gpus,
             "command": req.command, "written": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "hardware": results.hardware()}
 
@@ -107,10 +109,13 @@ def run(req: Request, log=print) -> tuple[str, str]:
 def _train_and_evaluate(req: Request, row, device: str, table_dir: str) -> dict:
     run_dir = os.path.join(table_dir, row.id)
     config = rowlib.prepare_row(row, run_dir, data_root=req.data_root, smoke_mode=req.smoke,
-                                synthetic=req.synthetic, table=req.table,
+                                synthetic=req.synthetic, table=req.table, opts=req.opts,
                                 smoke_data_dir=os.path.join(req.output_dir, "_smoke_data"))
     _, train_s = rowlib.timed(rowlib.train_row, config, run_dir, req.gpus, req.seed, device)
-    return _measure(req, row, run_dir, device, train_s, req.data_root)
+    # this run's final checkpoint (not a best_model/ or iter_N/ left by an earlier run)
+    iters = load_config(config)["iters"]
+    weights = os.path.join(run_dir, f"iter_{iters}", "model.pdparams")
+    return _measure(req, row, run_dir, device, train_s, req.data_root, weights)
 
 
 def _evaluate_existing(req: Request, row, device: str) -> dict:
@@ -118,12 +123,12 @@ def _evaluate_existing(req: Request, row, device: str) -> dict:
     if not os.path.isdir(run_dir):
         raise DataError(f"--eval_only: {run_dir} not found; each row's checkpoints go in "
                         f"<dir>/<row id>/ (rows: use --only to evaluate some of them).")
-    return _measure(req, row, run_dir, device, None, req.data_root)
+    return _measure(req, row, run_dir, device, None, req.data_root, rowlib.find_weights(run_dir))
 
 
-def _measure(req: Request, row, run_dir: str, device: str, train_s, data_root) -> dict:
-    weights = rowlib.find_weights(run_dir)
-    cfg = rowlib.eval_config_of(run_dir, row, data_root, req.synthetic)
+def _measure(req: Request, row, run_dir: str, device: str, train_s, data_root,
+             weights: str) -> dict:
+    cfg = rowlib.eval_config_of(run_dir, row, data_root, req.synthetic, req.opts)
     metrics, eval_s = rowlib.timed(rowlib.evaluate_row, cfg, weights, device)
     config_rel = os.path.relpath(rowlib.row_config_path(row, req.synthetic), ROOT)
     iters = _trained_iters(weights, cfg)

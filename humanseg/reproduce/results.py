@@ -121,12 +121,14 @@ def markdown(table: Table, doc: dict) -> str:
              f"- Mode: {doc['mode_text']}",
              f"- Data: {doc['data']}",
              f"- Seed: {doc['seed']}",
+             *([f"- Config overrides (--opts): {' '.join(doc['opts'])}"]
+               if doc.get("opts") else []),
              f"- Hardware: {hw['cpu']} ({hw['cpu_cores']} cores), {hw['gpus']} GPU(s) visible "
              f"to Paddle {hw['paddle']}; device {doc['device']}, {doc['gpus']} training "
              f"process(es)",
              f"- humanseg commit: {hw['git_commit'] or 'unknown'}", "",
              "mIoU, connectivity and boundary F in %. Time = training + evaluation wall time.", ""]
-    head = ["Row", "Model", "Backbone", "Strategy", "Paper: GPUs x batch, iters", "Paper mIoU"]
+    head = ["Row", "Model", "Backbone", "Strategy", table.setting_label, "Paper mIoU"]
     head += ["Closest public mIoU"] if has_public else []
     head += ["Our mIoU", "Our connectivity", "Our BF", "Ours: procs x batch, iters", "Time"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

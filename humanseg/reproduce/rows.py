@@ -138,8 +138,9 @@ def find_weights(run_dir: str) -> str:
     best = os.path.join(run_dir, "best_model", "model.pdparams")
     if os.path.isfile(best):
         return best
-    iters = [(int(m.group(1)), p) for p in glob.glob(os.path.join(run_dir, "iter_*", "model.pdparams"))
-             if (m := re.search(r"iter_(\d+)", os.path.basename(os.path.dirname(p))))]
+    found = glob.glob(os.path.join(run_dir, "iter_*", "model.pdparams"))
+    iters = [(int(m.group(1)), p) for p in found
+             if (m := re.fullmatch(r"iter_(\d+)", os.path.basename(os.path.dirname(p))))]
     if iters:
         return max(iters)[1]
     plain = os.path.join(run_dir, "model.pdparams")
@@ -149,9 +150,11 @@ def find_weights(run_dir: str) -> str:
                     f"iter_N/model.pdparams or model.pdparams (a tools/train.py save dir).")
 
 
-def eval_config_of(run_dir: str, row: Row, data_root: str | None, synthetic: bool) -> dict:
+def eval_config_of(run_dir: str, row: Row, data_root: str | None, synthetic: bool,
+                   opts: list[str] | None = None) -> dict:
     """The config a checkpoint folder was trained with (``row_config.yml`` written here, or
-    tools/train.py's ``config.yml``), else the row's config; ``data_root`` replaces the roots."""
+    tools/train.py's ``config.yml``), else the row's config; ``data_root`` replaces the roots and
+    ``opts`` (--opts) apply on top."""
     for name in (ROW_CONFIG, "config.yml"):
         path = os.path.join(run_dir, name)
         if os.path.isfile(path):
@@ -159,7 +162,7 @@ def eval_config_of(run_dir: str, row: Row, data_root: str | None, synthetic: boo
             break
     else:
         cfg = load_config(row_config_path(row, synthetic))
-    return check_config(_with_data_root(cfg, data_root), EVAL_KEYS)
+    return check_config(apply_opts(_with_data_root(cfg, data_root), opts), EVAL_KEYS)
 
 
 def evaluate_row(cfg: dict, weights: str, device: str) -> dict:

@@ -57,6 +57,7 @@ class Table:
     rows: tuple[Row, ...]
     synthetic_root: str          # where the synthetic stand-in is made (relative to the repo)
     real_data_hint: str
+    setting_label: str           # what the rows' gpus x batch, iters are
 
     def row(self, row_id: str) -> Row:
         for r in self.rows:
@@ -117,12 +118,13 @@ TABLES: dict[str, Table] = {
         "cityscapes", "SC loss on Cityscapes (paper: 'Performance on Cityscapes')",
         _cityscapes_rows(), "data/synthetic_cityscapes",
         "Cityscapes with *_gtFine_labelTrainIds.png (tools/data/cityscapes_to_trainids.py; "
-        "see data/README.md)"),
+        "see data/README.md)", "Paper: GPUs x batch/GPU, iters"),
     "teleconf": Table(
         "teleconf", "PP-HumanSeg models with and without SCL on teleconferencing data",
         _teleconf_rows(), "data/synthetic_humanseg",
         "PP-HumanSeg14K (train.txt/val.txt lists; see data/README.md), or --synthetic for the "
-        "synthetic teleconferencing set (tools/data/make_synthetic_humanseg.py)"),
+        "synthetic teleconferencing set (tools/data/make_synthetic_humanseg.py)",
+        "14K recipe (paper's unknown): GPUs x batch, iters"),
 }
 
 

@@ -103,28 +103,34 @@ def test_teleconf_smoke_says_the_paper_figure_is_not_published(smoke):
 def test_only_updates_one_row_and_keeps_the_others(smoke):
     before, _ = load(smoke, "teleconf")
     reproduce(smoke, "--table", "teleconf", "--smoke", "--only", "lite_398x224_scl",
-              "--seed", "8")
+              "--seed", "8", "--opts", "iters=3")
     after, md = load(smoke, "teleconf")
     assert [r["id"] for r in after["rows"]] == TELECONF_ROWS
     assert after["seed"] == 8 and "--only lite_398x224_scl" in after["command"]
     changed = [a["id"] for a, b in zip(after["rows"], before["rows"]) if a != b]
     assert changed == ["lite_398x224_scl"]
+    assert after["rows"][1]["ours"]["iters"] == 3 and after["rows"][0]["ours"]["iters"] == 2
+    assert "- Config overrides (--opts): iters=3" in md
+    assert "| lite_398x224_scl | PP-HumanSeg-Lite (ConnectNet) | - | SCL | 1 x 8, 50000 |" in md
 
 
 def test_eval_only_reproduces_the_metrics_of_the_checkpoints(smoke):
-    trained, _ = load(smoke, "teleconf")
-    tmp = smoke / "again"
-    reproduce(tmp, "--table", "teleconf", "--smoke", "--eval_only",
-              str(smoke / "out" / "teleconf"), "--only", "lite_398x224", "mobile_192x192_scl")
-    doc, md = load(tmp, "teleconf")
-    assert [r["id"] for r in doc["rows"]] == ["lite_398x224", "mobile_192x192_scl"]
-    assert "evaluation of the checkpoints in" in doc["mode_text"]
+    trained, _ = load(smoke, "cityscapes")
     old = {r["id"]: r for r in trained["rows"]}
+    # the two rows' checkpoints give different metrics, so loading the wrong one would show
+    assert old["fastscnn"]["ours"]["class_iou"] != old["fastscnn_scl"]["ours"]["class_iou"]
+    tmp = smoke / "again"
+    reproduce(tmp, "--table", "cityscapes", "--smoke", "--eval_only",
+              str(smoke / "out" / "cityscapes"), "--only", "fastscnn_scl", "fastscnn")
+    doc, md = load(tmp, "cityscapes")
+    assert [r["id"] for r in doc["rows"]] == ["fastscnn", "fastscnn_scl"]
+    assert "evaluation of the checkpoints in" in doc["mode_text"]
     for r in doc["rows"]:
         assert r["train_seconds"] is None and r["ours"]["gpus"] == 1
         assert r["ours"]["weights"] == old[r["id"]]["ours"]["weights"]
         for key in ("miou", "connectivity", "class_iou", "num_images"):
             assert r["ours"][key] == old[r["id"]]["ours"][key], key
+    assert "| fastscnn_scl | Fast-SCNN | - | SCL | 2 x 4, 40000 | 57.37 [1] |" in md
 
 
 def test_two_processes_go_through_the_distributed_launcher(tmp_path):
