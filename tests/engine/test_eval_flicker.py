@@ -63,7 +63,8 @@ def model(synthetic_root):
     sample = PPHumanSeg14K(transforms(), synthetic_root, mode="val")[0]
     with paddle.no_grad():
         channel = net(paddle.to_tensor(sample["img"][None]))[0][0, 1].numpy() - 1e3  # before ReLU
-    last.weight.set_value(paddle.to_tensor([0, 100], dtype="float32"))
+    scale = 2 / float(channel.std())  # logits of a few units: soft probabilities, not 0/1
+    last.weight.set_value(paddle.to_tensor([0, scale], dtype="float32"))
     last.bias.set_value(paddle.to_tensor([0, 0], dtype="float32"))
     last._mean.set_value(paddle.to_tensor([0, float(np.median(channel))], dtype="float32"))
     return net
@@ -108,6 +109,7 @@ def test_flicker_is_the_mean_over_consecutive_frames_of_each_clip(model, video_r
     assert result["flicker"] == pytest.approx(hard, rel=1e-9)
     assert result["soft_flicker"] == pytest.approx(soft, rel=1e-5)
     assert 0.005 < result["flicker"] < 0.9  # the random model's masks do change between frames
+    assert 1e-5 < result["soft_flicker"] and abs(result["soft_flicker"] - hard) > 1e-3
     assert f"Flicker={result['flicker']:.4f}" in summary_line(result)
     assert "temporal flicker over 16 consecutive frame pairs" in format_metrics(result)
 
