@@ -96,6 +96,17 @@ def test_figures_and_the_panel_shows_the_frames_that_differ_most(experiment, tmp
         assert os.path.basename(dataset.file_list[i][0]) in r.stdout
 
 
+def test_final_weights_and_one_frame(experiment, tmp_path):
+    r = run_tool(TOOL, "--exp_dir", str(experiment), "--out_dir", str(tmp_path), "--baseline",
+                 "ce_scl", "--compare", "ce", "--num_frames", "1", "--weights", "final")
+    assert r.returncode == 0, r.stderr[-3000:]
+    record = json.loads((tmp_path / "scl_teleconf_panel.json").read_text())
+    assert record["weights"] == "final" and record["arms"] == ["ce_scl", "ce"]
+    assert len(record["chosen"]) == 1
+    from PIL import Image
+    assert Image.open(tmp_path / "scl_teleconf_panel.png").size == (960, 30 + 144)
+
+
 def test_curves_are_mean_and_band_over_seeds():
     from humanseg.utils.plots import curve_band
     runs = [[{"iter": 1, "miou": 0.2}, {"iter": 2, "miou": 0.4}],
