@@ -14,7 +14,7 @@ from humanseg.cvlibs.checks import EVAL_KEYS, check_config
 from humanseg.cvlibs.config import apply_opts, dump_config, load_config
 from humanseg.errors import ConfigError, DataError
 from humanseg.reproduce import smoke
-from humanseg.reproduce.tables import Row
+from humanseg.reproduce.tables import Row, get_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN_TOOL = os.path.join(ROOT, "tools", "train.py")
@@ -34,7 +34,7 @@ def row_config_path(row: Row, synthetic: bool) -> str:
     return path
 
 
-def _with_data_root(cfg: dict, data_root: str | None) -> dict:
+def _with_data_root(cfg: dict, data_root: str | None, hint: str = "") -> dict:
     """Point both datasets at ``data_root`` (or resolve the config's relative roots against the
     repository, as the configs' ``data/...`` are meant) and check the folder exists."""
     for key in ("train_dataset", "val_dataset"):
@@ -47,7 +47,8 @@ def _with_data_root(cfg: dict, data_root: str | None) -> dict:
         if not root or not os.path.isdir(root):
             raise DataError(f"dataset folder {root} not found ({key}.dataset_root"
                             f"{'' if data_root else ' of the config'}). Pass --data_root with the "
-                            f"dataset, or --smoke to run on tiny synthetic data.")
+                            f"dataset{f' ({hint})' if hint else ''}, or --smoke to run on tiny "
+                            f"synthetic data.")
         ds["dataset_root"] = root
     return cfg
 
@@ -61,7 +62,7 @@ def prepare_row(row: Row, run_dir: str, *, data_root: str | None, smoke_mode: bo
     if smoke_mode:
         cfg = smoke.shrink(cfg)
         data_root = data_root or smoke.smoke_data(table, smoke_data_dir)
-    cfg = apply_opts(_with_data_root(cfg, data_root), opts)
+    cfg = apply_opts(_with_data_root(cfg, data_root, get_table(table).real_data_hint), opts)
     os.makedirs(run_dir, exist_ok=True)
     path = os.path.join(run_dir, ROW_CONFIG)
     with open(path, "w", encoding="utf-8") as f:
