@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import cv2
 import numpy as np
@@ -20,6 +21,11 @@ PANEL_CELL_WIDTH = 240           # pixels per panel column
 PANEL_HEADER = 30                # pixels of the column titles
 PANEL_COLUMNS = 4                # image, label, baseline prediction, compared prediction
 CURVE_METRICS = (("miou", "val mIoU"), ("connectivity", "val connectivity"))
+# the names of ``humanseg.engine.evaluate.summary_line`` in ``[EVAL] iter=N ...`` log lines
+LOG_NAMES = {"mIoU": "miou", "Acc": "acc", "Kappa": "kappa", "Dice": "mdice", "BF": "boundary_f",
+             "Conn": "connectivity", "Flicker": "flicker"}
+_EVAL_LINE = re.compile(r"\[EVAL\] iter=(\d+) (.*)")
+_LOG_VALUE = re.compile(r"(\w+)=(-?\d+(?:\.\d+)?)(?=\s|$)")
 
 
 def _figure(width_px: int, height_px: int):
@@ -38,20 +44,40 @@ def _save(fig, path: str) -> str:
 
 
 def load_history(run_dir: str) -> list[dict]:
-    """The evaluations of one training run (``<run_dir>/eval_history.json``), by iteration."""
+    """The evaluations of one training run, by iteration: ``<run_dir>/eval_history.json``, or
+    for runs trained before that file was written, the ``[EVAL] iter=N`` lines of ``train.log``
+    (values rounded to 4 decimals there)."""
     path = os.path.join(run_dir, "eval_history.json")
+    if not os.path.isfile(path) and os.path.isfile(os.path.join(run_dir, "train.log")):
+        return history_from_log(os.path.join(run_dir, "train.log"))
     try:
         with open(path, encoding="utf-8") as f:
             history = json.load(f)
     except FileNotFoundError:
-        raise DataError(f"no eval_history.json in {run_dir}: train with --do_eval (evaluation "
-                        f"writes <save_dir>/eval_history.json).") from None
+        raise DataError(f"no eval_history.json (nor train.log) in {run_dir}: train with "
+                        f"--do_eval (evaluation writes <save_dir>/eval_history.json).") from None
     except ValueError as e:
         raise DataError(f"{path} is not valid JSON ({e}); re-run the evaluation.") from None
     if not isinstance(history, list) or not all(isinstance(h, dict) and "iter" in h
                                                 for h in history):
         raise DataError(f"{path} is not a list of evaluations with an 'iter' each.")
     return sorted(history, key=lambda h: h["iter"])
+
+
+def history_from_log(log_path: str) -> list[dict]:
+    """Evaluations from the ``[EVAL] iter=N mIoU=... Conn=...`` lines of a training log; a
+    resumed run's later line for an iteration replaces the earlier one."""
+    found: dict[int, dict] = {}
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            match = _EVAL_LINE.search(line)
+            if match:
+                values = {LOG_NAMES[k]: float(v) for k, v in _LOG_VALUE.findall(match[2])
+                          if k in LOG_NAMES}
+                found[int(match[1])] = {"iter": int(match[1]), **values}
+    if not found:
+        raise DataError(f"no [EVAL] iter=N lines in {log_path}: train with --do_eval.")
+    return [found[i] for i in sorted(found)]
 
 
 def curve_band(histories: list[list[dict]], key: str) -> tuple[np.ndarray, ...]:
@@ -160,5 +186,6 @@ def plot_panel(rows: list[dict], titles: tuple[str, str], path: str,
     return _save(fig, path)
 
 
-__all__ = ["CURVES_SIZE", "count_components", "curve_band", "load_history", "panel_size",
+__all__ = ["CURVES_SIZE", "count_components", "curve_band", "history_from_log", "load_history",
+           "panel_size",
            "pick_frames", "plot_curves", "plot_panel"]

@@ -52,13 +52,13 @@ def experiment(tmp_path_factory, synthetic_root):
 
 
 def predictions(run_dir, dataset):
-    """Each val frame's connectivity under the run's best model, computed here directly."""
+    """Each val frame's connectivity under the run's final weights, computed here directly."""
     from humanseg.cvlibs.registry import MODELS, build
     from humanseg.engine.infer import inference
     from humanseg.metrics import ConnectivityMetric
     cfg = yaml.safe_load(open(os.path.join(run_dir, "config.yml")))
     model = build(cfg["model"], MODELS)
-    model.set_state_dict(paddle.load(os.path.join(run_dir, "best_model", "model.pdparams")))
+    model.set_state_dict(paddle.load(os.path.join(run_dir, f"iter_{ITERS}", "model.pdparams")))
     model.eval()
     out = []
     with paddle.no_grad():
@@ -96,12 +96,12 @@ def test_figures_and_the_panel_shows_the_frames_that_differ_most(experiment, tmp
         assert os.path.basename(dataset.file_list[i][0]) in r.stdout
 
 
-def test_final_weights_and_one_frame(experiment, tmp_path):
+def test_best_weights_and_one_frame(experiment, tmp_path):
     r = run_tool(TOOL, "--exp_dir", str(experiment), "--out_dir", str(tmp_path), "--baseline",
-                 "ce_scl", "--compare", "ce", "--num_frames", "1", "--weights", "final")
+                 "ce_scl", "--compare", "ce", "--num_frames", "1", "--weights", "best")
     assert r.returncode == 0, r.stderr[-3000:]
     record = json.loads((tmp_path / "scl_teleconf_panel.json").read_text())
-    assert record["weights"] == "final" and record["arms"] == ["ce_scl", "ce"]
+    assert record["weights"] == "best" and record["arms"] == ["ce_scl", "ce"]
     assert len(record["chosen"]) == 1
     from PIL import Image
     assert Image.open(tmp_path / "scl_teleconf_panel.png").size == (960, 30 + 144)
@@ -139,4 +139,22 @@ def test_bad_inputs_give_one_clear_error(experiment, tmp_path):
     (tmp_path / "exp" / "scl" / "seed1").mkdir(parents=True)
     r = run_tool(TOOL, "--exp_dir", str(tmp_path / "exp"), "--out_dir", str(tmp_path / "f"),
                  "--baseline", "ce", "--compare", "scl")
-    assert r.returncode == 2 and "no eval_history.json in" in r.stderr and "--do_eval" in r.stderr
+    assert r.returncode == 2 and "no eval_history.json (nor train.log) in" in r.stderr
+    assert "--do_eval" in r.stderr
+
+
+def test_history_from_the_training_log_of_older_runs(experiment, tmp_path):
+    """Runs trained before eval_history.json existed: the [EVAL] lines EvalHook logs."""
+    from humanseg.engine.evaluate import summary_line
+    from humanseg.utils.plots import load_history
+    written = load_history(str(experiment / "ce" / "seed0"))
+    lines = [f"2026-01-01 00:00:00 INFO [EVAL] iter={h['iter']} {summary_line(h)} "
+             f"class_IoU={[round(v, 4) for v in h['class_iou']]}" for h in written]
+    no_bf = summary_line({**written[0], "boundary_f": None})
+    (tmp_path / "train.log").write_text("\n".join(
+        ["noise", f"x [EVAL] iter=1 {no_bf}", *lines, "[EVAL] best mIoU=0.3 at iter 2"]) + "\n")
+    parsed = load_history(str(tmp_path))
+    assert [h["iter"] for h in parsed] == [h["iter"] for h in written] == [1, 2, 3]
+    for key in ("miou", "acc", "kappa", "mdice", "boundary_f", "connectivity", "flicker"):
+        np.testing.assert_allclose([h[key] for h in parsed], [h[key] for h in written],
+                                   atol=5e-5, err_msg=key)

@@ -1,7 +1,8 @@
 """Figures of the SCL teleconferencing experiment (CE against CE + SCL, several seeds per arm).
 
-Reads ``--exp_dir`` laid out as ``<arm>/seed<k>/``, each a tools/train.py save dir trained with
---do_eval (eval_history.json, config.yml, best_model/, iter_N/), and writes to ``--out_dir``:
+Reads ``--exp_dir`` laid out as ``<arm>/seed<k>/`` (as tools/experiments/scl_teleconf.py makes it),
+each a tools/train.py save dir trained with --do_eval (eval_history.json, or the [EVAL] lines of
+train.log; config.yml; iter_N/ or best_model/), and writes to ``--out_dir``:
 
 - ``scl_teleconf_curves.png``: val mIoU and connectivity against iteration, one colour per arm,
   the mean over seeds as a line and the min-max over seeds as a band;
@@ -42,13 +43,17 @@ def parse_args(argv=None):
     p.add_argument("--exp_dir", default="output/experiments/scl_teleconf",
                    help="experiment folder holding <arm>/seed<k>/ training runs")
     p.add_argument("--out_dir", default="docs/experiments/figures", help="where the PNGs go")
-    p.add_argument("--baseline", required=True, help="arm shown first in the panel (e.g. CE)")
-    p.add_argument("--compare", required=True, help="arm compared with it (e.g. CE + SCL)")
+    p.add_argument("--baseline", default="ce_lovasz",
+                   help="arm shown first in the panel (default: the CE + Lovasz arm of "
+                        "tools/experiments/scl_teleconf.py)")
+    p.add_argument("--compare", default="scl_paper_0.1",
+                   help="arm compared with it (default: + SC loss, paper mode, weight 0.1)")
     p.add_argument("--num_frames", type=int, default=4, help="rows of the panel")
     p.add_argument("--seed", type=int, default=None,
                    help="whose models the panel uses (default: the smallest seed both arms ran)")
-    p.add_argument("--weights", choices=("best", "final"), default="best",
-                   help="best_model/ (highest val mIoU) or the last iter_N checkpoint")
+    p.add_argument("--weights", choices=("best", "final"), default="final",
+                   help="the last iter_N checkpoint (default; the experiment's table uses the "
+                        "final weights) or best_model/ (highest val mIoU)")
     p.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
     return p.parse_args(argv)
 
