@@ -18,13 +18,27 @@ def test_there_are_configs():
     assert len(CONFIGS) >= 3
 
 
+@pytest.fixture(scope="session")
+def street_root(tmp_path_factory):
+    """A tiny converted synthetic Cityscapes set for the configs on Cityscapes."""
+    from humanseg.datasets.cityscapes_labels import convert_dataset
+    from humanseg.datasets.synthetic_cityscapes import make_synthetic_cityscapes
+    root = tmp_path_factory.mktemp("cityscapes") / "set"
+    make_synthetic_cityscapes(root, num_train=2, num_val=1, size=(128, 64), progress=False)
+    convert_dataset(str(root), progress=False)
+    return str(root)
+
+
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: os.path.relpath(p, ROOT))
-def test_config_builds(path, synthetic_root):
+def test_config_builds(path, synthetic_root, street_root):
     raw = load_checked_config(path, required=("model",))
     trainable = all(k in raw for k in TRAIN_KEYS)
-    opts = [f"{k}.dataset_root={synthetic_root}" for k in ("train_dataset", "val_dataset")
-            if k in raw]
+    opts = [f"{k}.dataset_root="
+            f"{street_root if raw[k].get('type') == 'Cityscapes' else synthetic_root}"
+            for k in ("train_dataset", "val_dataset") if k in raw]
     opts += [f"model.pretrained=null"] if "model" in raw else []
+    if isinstance(raw.get("model", {}).get("backbone"), dict):
+        opts.append("model.backbone.pretrained=null")  # configs/cityscapes name ssld URLs
     cfg = load_checked_config(path, opts, required=TRAIN_KEYS if trainable else EVAL_KEYS)
     b = SegBuilder(cfg)
     model = b.model
