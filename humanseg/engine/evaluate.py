@@ -93,8 +93,10 @@ def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bo
         Video datasets only: flicker, soft_flicker (None unless 2 classes) and flicker_pairs.
     """
     test_config = check_test_config(test_config)
+    frames = frame_index_of(dataset)
     if progress:
-        logger.info(f"[EVAL] {len(dataset)} images, {describe_test_config(test_config)}; "
+        clips = "" if frames is None else f" in {len({c for c, _ in frames})} clips (flicker)"
+        logger.info(f"[EVAL] {len(dataset)} images{clips}, {describe_test_config(test_config)}; "
                     f"transforms: {describe_transforms(getattr(dataset, 'transforms', None))}")
     was_training = model.training
     model.eval()
@@ -102,7 +104,6 @@ def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bo
     conn = ConnectivityMetric(dataset.num_classes, dataset.ignore_index)
     bf = BoundaryFMetric(dataset.num_classes, dataset.ignore_index, boundary_tolerance)
     dist = dist or DistEnv()
-    frames = frame_index_of(dataset)
     flicker = FlickerMetric(dataset.ignore_index) if frames is not None else None
     if frames is not None:
         order = clip_order(frames, dist.rank, dist.world_size)
