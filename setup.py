@@ -26,7 +26,10 @@ EXTRAS_REQUIRE = {
     "export": ["paddle2onnx==2.1.0", "onnxruntime", "ml_dtypes"],
     # paddleseg==2.8.0 is the parity oracle of the tests; install it with `pip install --no-deps
     # paddleseg==2.8.0` (its own pins pull an opencv built for numpy 1). These are its imports.
-    "test": ["pytest", "six", "scipy", "filelock", "prettytable", "scikit-learn"],
+    "test": ["pytest", "six", "scipy", "filelock", "prettytable", "scikit-learn", "matplotlib"],
+    # the figures of the SCL experiment (tools/experiments/plot_scl_teleconf.py); visualdl
+    # already pulls matplotlib in, this names it for the one place that imports it.
+    "experiments": ["matplotlib>=3.5"],
 }
 
 setup(

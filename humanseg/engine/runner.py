@@ -114,8 +114,10 @@ def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset
         eval_fn = functools.partial(evaluate_on_ranks, dataset=val_dataset,
                                     num_workers=opts.num_workers, dist=dist,
                                     test_config=test_config)
+        history = os.path.join(opts.save_dir, "eval_history.json") if dist.is_main else None
         hooks.append(EvalHook(eval_fn, interval,
-                              on_result=chain(best, vdl.on_eval if vdl else None)))
+                              on_result=chain(best, vdl.on_eval if vdl else None),
+                              history_path=history))
     hooks.append(CheckpointHook(opts.save_dir, interval, opts.keep_checkpoint_max,
                                 enabled=dist.is_main))
     if dist.is_main:

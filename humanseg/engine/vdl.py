@@ -19,7 +19,8 @@ from humanseg.errors import ConfigError
 from humanseg.utils.visualize import pseudo_color
 
 EVAL_SCALARS = {"miou": "mIoU", "acc": "Acc", "kappa": "Kappa", "mdice": "Dice",
-                "connectivity": "connectivity"}
+                "connectivity": "connectivity", "flicker": "flicker",
+                "soft_flicker": "soft_flicker"}
 MAX_PANEL_WIDTH = 1536
 
 
@@ -104,7 +105,7 @@ class VisualDLHook:
     def on_eval(self, trainer, metrics: dict) -> None:
         step = trainer.iter
         for key, name in EVAL_SCALARS.items():
-            if key in metrics:
+            if metrics.get(key) is not None:  # flicker: video datasets only
                 self._scalar(f"Evaluate/{name}", metrics[key], step)
         for k, value in enumerate(metrics.get("class_iou", [])):
             self._scalar(f"Evaluate/class_IoU/{k}", value, step)

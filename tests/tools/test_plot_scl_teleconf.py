@@ -23,7 +23,6 @@ def train_run(cfg: dict, save_dir: str) -> None:
     """What tools/train.py --do_eval --save_interval 1 does, in this process."""
     from humanseg.cli import load_checked_config, set_seed
     from humanseg.cvlibs.config import dump_config
-    from humanseg.engine.hooks import EvalHook
     from humanseg.engine.runner import TrainOptions, build_trainer, record_run
     from humanseg.utils.dist import DistEnv
     os.makedirs(save_dir)
@@ -36,8 +35,6 @@ def train_run(cfg: dict, save_dir: str) -> None:
     set_seed(0)
     trainer = build_trainer(cfg, text, TrainOptions(save_dir=save_dir, save_interval=1,
                                                     do_eval=True), DistEnv())
-    hook = next(h for h in trainer.hooks if isinstance(h, EvalHook))
-    hook.history_path = hook.history_path or os.path.join(save_dir, "eval_history.json")
     trainer.train()
 
 
