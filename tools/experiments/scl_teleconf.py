@@ -40,7 +40,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--exp_dir", default=os.path.join(ROOT, "output", "experiments", "scl_teleconf"))
     p.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated subset of {ARMS}")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds")
-    p.add_argument("--iters", type=int, default=600)
+    p.add_argument("--iters", type=int, default=800)
     p.add_argument("--eval_interval", type=int, default=100)
     p.add_argument("--parallel", type=int, default=2,
                    help="runs at a time; each gets cores / parallel threads")
