@@ -179,11 +179,15 @@ def test_refuses_foreign_directory_and_replaces_previous_set(tmp_path: Path) -> 
     assert len(list((out / "images").iterdir())) == len(list((out / "annotations").iterdir())) == 1
 
 
+def _run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(CLI), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
 def test_cli_from_another_directory(tmp_path: Path) -> None:
     out = tmp_path / "cli_set"
-    run = subprocess.run([sys.executable, str(CLI), "--out_dir", str(out), "--num_clips", "3",
-                          "--frames_per_clip", "2", "--width", "96", "--height", "64", "--seed", "1"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    run = _run_cli(tmp_path, "--out_dir", str(out), "--num_clips", "3", "--frames_per_clip", "2",
+                   "--width", "96", "--height", "64", "--seed", "1")
     assert run.returncode == 0, run.stderr
     assert "foreground" in run.stdout and str(out) in run.stdout
     assert len(_all_pairs(out)) == 6
@@ -192,8 +196,7 @@ def test_cli_from_another_directory(tmp_path: Path) -> None:
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "keep.jpg").write_bytes(b"x")
-    run = subprocess.run([sys.executable, str(CLI), "--out_dir", str(foreign)],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    run = _run_cli(tmp_path, "--out_dir", str(foreign))
     assert run.returncode == 2
     assert "refusing" in run.stderr and "Traceback" not in run.stderr
     assert sorted(p.name for p in foreign.iterdir()) == ["keep.jpg"]
@@ -270,12 +273,10 @@ def test_unknown_difficulty_is_refused(tmp_path: Path) -> None:
 
 def test_cli_difficulty_flag(tmp_path: Path) -> None:
     out = tmp_path / "hard"
-    run = subprocess.run([sys.executable, str(CLI), "--out_dir", str(out), "--num_clips", "2",
-                          "--frames_per_clip", "2", "--width", "96", "--height", "64", "--difficulty", "hard"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    run = _run_cli(tmp_path, "--out_dir", str(out), "--num_clips", "2", "--frames_per_clip", "2",
+                   "--width", "96", "--height", "64", "--difficulty", "hard")
     assert run.returncode == 0, run.stderr
     assert "hard frames" in run.stdout
     assert json.loads((out / "meta.json").read_text())["difficulty"] == "hard"
-    run = subprocess.run([sys.executable, str(CLI), "--out_dir", str(tmp_path / "x"), "--difficulty", "extreme"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    run = _run_cli(tmp_path, "--out_dir", str(tmp_path / "x"), "--difficulty", "extreme")
     assert run.returncode == 2 and "invalid choice" in run.stderr and "Traceback" not in run.stderr
