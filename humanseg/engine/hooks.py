@@ -13,6 +13,7 @@ import paddle
 from humanseg.engine.evaluate import summary_line
 from humanseg.utils.checkpoint import (prune_checkpoints, remove_stale_temporaries,
                                        save_best_model, save_checkpoint)
+from humanseg.utils.atomic import write_json_atomically
 from humanseg.utils.logger import logger
 
 
@@ -77,19 +78,6 @@ class LoggerHook:
             f"{memory_text()}{skipped} ETA {_hms(eta)}")
         self._sums.clear()
         self._count = 0
-
-
-def write_json_atomically(path: str, obj) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename, so a reader (or a
-    crash) never sees a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 class EvalHook:

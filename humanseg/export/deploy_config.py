@@ -18,6 +18,7 @@ from humanseg.cvlibs.registry import DATASETS, TRANSFORMS, build
 from humanseg.errors import ConfigError
 from humanseg.export.exporter import INPUT_NAME, MODEL_FILENAME, PARAMS_FILENAME
 from humanseg.export.onnx_export import ONNX_FILENAME
+from humanseg.utils.atomic import write_text_atomically
 from humanseg.transforms import Compose
 from humanseg.utils.visualize import get_palette
 
@@ -171,9 +172,7 @@ def deploy_dict(*, transforms: list[dict], input_shape: list[int], output_op: st
 def write_deploy_yaml(save_dir: str, content: dict) -> str:
     """Write ``content`` to ``save_dir/deploy.yaml`` atomically; returns the path."""
     path = os.path.join(save_dir, DEPLOY_FILENAME)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("# Written by humanseg tools/export.py; read by deploy/python (see docs/export.md).\n")
-        yaml.safe_dump(content, f, sort_keys=False, default_flow_style=None)
-    os.replace(tmp, path)
+    write_text_atomically(path, "# Written by humanseg tools/export.py; read by deploy/python "
+                                "(see docs/export.md).\n"
+                          + yaml.safe_dump(content, sort_keys=False, default_flow_style=None))
     return path

@@ -8,6 +8,7 @@ import platform
 import time
 
 from humanseg.reproduce.tables import NOT_PUBLISHED, Row, Table
+from humanseg.utils.atomic import write_json_atomically, write_text_atomically
 
 _METRICS = ("miou", "connectivity", "boundary_f", "acc", "num_images")
 
@@ -81,11 +82,8 @@ def write(results_dir: str, table: Table, header: dict, rows: list[dict]) -> tup
     js = os.path.join(results_dir, f"{table.name}.json")
     md = os.path.join(results_dir, f"{table.name}.md")
     doc = {**header, "rows": rows}
-    for path, text in ((js, json.dumps(doc, indent=2) + "\n"), (md, markdown(table, doc))):
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+    write_json_atomically(js, doc)
+    write_text_atomically(md, markdown(table, doc))
     return md, js
 
 

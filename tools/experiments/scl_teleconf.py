@@ -26,6 +26,7 @@ from _bootstrap import ROOT  # noqa: E402
 
 from humanseg.cli import run_tool  # noqa: E402
 from humanseg.errors import HumanSegError  # noqa: E402
+from humanseg.utils.atomic import write_json_atomically, write_text_atomically  # noqa: E402
 
 CONFIG_DIR = os.path.join(ROOT, "configs", "experiments", "scl_teleconf")
 ARMS = ("ce_lovasz", "scl_paper_0.01", "scl_paper_0.1", "scl_paper_1", "scl_paddleseg_0.1")
@@ -153,10 +154,8 @@ def summarize(args, arms, seeds) -> dict:
                "split": "test", "arms": table,
                "train_seconds_total": sum(r["train_seconds"] for row in table.values()
                                           for r in row["runs"])}
-    with open(os.path.join(args.exp_dir, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-    with open(os.path.join(args.exp_dir, "summary.md"), "w") as f:
-        f.write(summary_markdown(summary))
+    write_json_atomically(os.path.join(args.exp_dir, "summary.json"), summary)
+    write_text_atomically(os.path.join(args.exp_dir, "summary.md"), summary_markdown(summary))
     return summary
 
 
