@@ -218,12 +218,9 @@ class SemanticConnectivityLoss(nn.Layer):
         where = np.flatnonzero(unpaired[comp.label_id])  # pixels of missed label components
         s_missed = prob.label_class(label_np, where) if where.size else None
         terms = _PaperTerms(comp, prob.s_pred, where, s_missed)
-        value = paddle.to_tensor(terms.value(), dtype=logits.dtype)
         # Per-pixel arrays in the logits' precision (float32 halves the host memory traffic).
         w_pred, w_missed = terms.pixel_weights(prob.s_pred.dtype)
-        surrogate = prob.surrogate(w_pred, w_missed, where)
-        # Value from the host, gradient from the surrogate (whose gradient is the exact one).
-        return value + (surrogate - surrogate.detach())
+        return prob.loss(terms.value(), w_pred, w_missed, where)
 
 
 def _probability(logits: paddle.Tensor):
@@ -262,9 +259,9 @@ class _BinaryProbability:
     def label_class(self, label: np.ndarray, where: np.ndarray) -> np.ndarray:
         return 1.0 - self.s_pred[where]
 
-    def surrogate(self, w_pred: np.ndarray, w_missed: np.ndarray,
-                  where: np.ndarray) -> paddle.Tensor:
-        """A tensor whose gradient is ``sum w_pred ds_p + sum_where w_missed ds_l``."""
+    def loss(self, value: float, w_pred: np.ndarray, w_missed: np.ndarray,
+             where: np.ndarray) -> paddle.Tensor:
+        """``value`` as a tensor whose gradient is ``sum w_pred ds_p + sum_where w_missed ds_l``."""
         w = w_pred                                                 # a fresh array: ours
         w[where] -= w_missed                                       # ds_l = -ds_p
         d_diff = 1 - self.s_pred                                   # w s_p (1 - s_p) sign
@@ -275,7 +272,7 @@ class _BinaryProbability:
         grad = np.empty((n, 2, h, width), d_diff.dtype)            # d diff / d (z_0, z_1)
         grad[:, 1] = d_diff.reshape(n, h, width)
         np.negative(grad[:, 1], out=grad[:, 0])
-        return _HostGradient.apply(self._logits, grad)
+        return _HostGradient.apply(self._logits, grad, value)
 
 
 class _HostSoftmaxProbability:
@@ -325,9 +322,9 @@ class _HostSoftmaxProbability:
         self._s_missed = self._e.reshape(-1)[self._missed] * self.s_pred[where]
         return self._s_missed.astype(np.float64)
 
-    def surrogate(self, w_pred: np.ndarray, w_missed: np.ndarray,
-                  where: np.ndarray) -> paddle.Tensor:
-        """The ``_HostGradient`` of ``sum w_pred s_p + sum_where w_missed s_l``: with
+    def loss(self, value: float, w_pred: np.ndarray, w_missed: np.ndarray,
+             where: np.ndarray) -> paddle.Tensor:
+        """``value`` with the gradient of ``sum w_pred s_p + sum_where w_missed s_l``: with
         ``a = w_pred s_p (+ w_missed s_l)``, ``d/dz_k = -a p_k``, plus ``w_pred s_p`` at the
         argmax class and ``w_missed s_l`` at the label class of the missed pixels."""
         n, c, h, w = self._shape
@@ -351,7 +348,7 @@ class _HostSoftmaxProbability:
         if where.size:                                          # label class != argmax there
             grad[self._missed] += at_label
         self._e = None
-        return _HostGradient.apply(self._logits, grad.reshape(self._shape))
+        return _HostGradient.apply(self._logits, grad.reshape(self._shape), value)
 
 
 _ROW_BLOCK = 64
@@ -385,13 +382,14 @@ _NUMPY_DTYPES = {paddle.float32: np.dtype(np.float32), paddle.float64: np.dtype(
 
 
 class _HostGradient(PyLayer):
-    """0 in the forward pass; in the backward pass ``grad`` (a host array shaped like
-    ``logits``) times the incoming gradient, as the gradient of ``logits``."""
+    """``value`` in the forward pass; in the backward pass ``grad`` (a host array shaped like
+    ``logits``, the exact gradient of the value) times the incoming gradient, as the gradient
+    of ``logits``."""
 
     @staticmethod
-    def forward(ctx, logits: paddle.Tensor, grad: np.ndarray) -> paddle.Tensor:
+    def forward(ctx, logits: paddle.Tensor, grad: np.ndarray, value: float) -> paddle.Tensor:
         ctx.grad, ctx.dtype, ctx.place = grad, logits.dtype, logits.place
-        return paddle.zeros([], dtype=logits.dtype)
+        return paddle.full([], value, dtype=logits.dtype)
 
     @staticmethod
     def backward(ctx, upstream: paddle.Tensor) -> paddle.Tensor:
@@ -431,18 +429,20 @@ class _SoftmaxProbability:
             self._logits, label, self.pred, where, self._nll_np)
         return self._s_missed
 
-    def surrogate(self, w_pred: np.ndarray, w_missed: np.ndarray,
-                  where: np.ndarray) -> paddle.Tensor:
-        """A tensor whose gradient is ``sum w_pred ds_p + sum_where w_missed ds_l``: with
-        ``ds_l = s_l (dz_l - dz_p - dnll_p)``, a weighted cross-entropy term plus a sparse term
-        in the logits ``z_l, z_p`` of the missed pixels (added in ``_ChannelsLast.backward``)."""
+    def loss(self, value: float, w_pred: np.ndarray, w_missed: np.ndarray,
+             where: np.ndarray) -> paddle.Tensor:
+        """``value`` plus a zero-valued surrogate whose gradient is ``sum w_pred ds_p +
+        sum_where w_missed ds_l``: with ``ds_l = s_l (dz_l - dz_p - dnll_p)``, a weighted
+        cross-entropy term plus a sparse term in the logits ``z_l, z_p`` of the missed pixels
+        (added in ``_ChannelsLast.backward``)."""
         coef = -w_pred * self.s_pred
         if where.size:
             g = w_missed * self._s_missed
             coef[where] -= g
             self._correction.set(self._index, np.concatenate([g, -g]).astype(coef.dtype))
         coef_t = paddle.to_tensor(coef.reshape(self._nll.shape), dtype=self._nll.dtype)
-        return (self._nll * coef_t).sum()
+        surrogate = (self._nll * coef_t).sum()
+        return paddle.to_tensor(value, dtype=self._nll.dtype) + (surrogate - surrogate.detach())
 
 
 class _SparseCorrection:
