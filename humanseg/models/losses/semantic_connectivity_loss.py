@@ -267,10 +267,10 @@ class _BinaryProbability:
         d_diff = 1 - self.s_pred                                   # w s_p (1 - s_p) sign
         d_diff *= self.s_pred
         d_diff *= w
-        np.negative(d_diff, out=d_diff, where=~self._positive)
         n, h, width = self.pred.shape
         grad = np.empty((n, 2, h, width), d_diff.dtype)            # d diff / d (z_0, z_1)
-        grad[:, 1] = d_diff.reshape(n, h, width)
+        # the sign of diff by a select: a masked ufunc (where=) is ~50x slower per pixel
+        np.copyto(grad[:, 1], np.where(self._positive, d_diff, -d_diff).reshape(n, h, width))
         np.negative(grad[:, 1], out=grad[:, 0])
         return _HostGradient.apply(self._logits, grad, value)
 
