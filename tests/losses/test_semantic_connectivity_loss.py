@@ -393,3 +393,33 @@ def test_trains_pp_humanseg_lite_and_the_model_exports(synthetic_root, tmp_path)
     loaded = paddle.jit.load(path)
     img = paddle.randn([1, 3, 64, 96])
     np.testing.assert_array_equal(loaded(img).numpy(), wrapper(img).numpy())
+
+
+def _train_lite(synthetic_root, loss: dict) -> dict:
+    from support import tiny_config
+    from humanseg.cvlibs.builder import SegBuilder
+    from humanseg.cvlibs.checks import check_config
+    from humanseg.datasets.loader import build_train_loader
+    from humanseg.engine.trainer import Trainer
+
+    paddle.seed(0)
+    cfg = check_config(tiny_config(synthetic_root, iters=3, loss=loss))
+    b = SegBuilder(cfg)
+    sampler, loader = build_train_loader(b.train_dataset, cfg["batch_size"], seed=0)
+    Trainer(b.model, b.loss, b.optimizer, b.lr_scheduler, sampler, loader, 3, []).train()
+    return {k: v.numpy().copy() for k, v in b.model.state_dict().items()}
+
+
+def test_paddleseg_mode_trains_exactly_like_the_loss_without_it(synthetic_root):
+    """PaddleSeg's SC loss adds no gradient: CE + SCL(mode paddleseg) gives bit-identical weights
+    to CE alone (why the experiment's paddleseg arm equals its baseline), paper mode does not."""
+    ce = {"type": "CrossEntropyLoss"}
+    with_scl = {"type": "MixedLoss", "losses": [ce, {"type": "SemanticConnectivityLoss",
+                                                      "mode": "paddleseg"}], "coef": [1, 0.5]}
+    baseline = _train_lite(synthetic_root, {"types": [{"type": "MixedLoss", "losses": [ce],
+                                                        "coef": [1]}], "coef": [1]})
+    paddleseg = _train_lite(synthetic_root, {"types": [with_scl], "coef": [1]})
+    with_scl["losses"][1]["mode"] = "paper"
+    paper = _train_lite(synthetic_root, {"types": [with_scl], "coef": [1]})
+    assert all(np.array_equal(baseline[k], paddleseg[k]) for k in baseline)
+    assert any(not np.array_equal(baseline[k], paper[k]) for k in baseline)

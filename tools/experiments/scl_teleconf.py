@@ -139,11 +139,16 @@ def summarize(args, arms, seeds) -> dict:
         runs = []
         for seed in seeds:
             path = run_dir(args.exp_dir, arm, seed)
+            if not os.path.isfile(os.path.join(path, EVAL_FILE)):
+                continue  # not run (the table says how many seeds each arm has)
             with open(os.path.join(path, EVAL_FILE)) as f:
                 metrics = json.load(f)
             runs.append({"seed": seed, "train_seconds": _train_seconds(path),
                          **{k: metrics.get(k) for k in METRICS}})
-        row = {"runs": runs}
+        if not runs:
+            raise HumanSegError(f"arm {arm}: no evaluated run in {args.exp_dir}/{arm}/seed*/; "
+                                f"run --phase train and --phase eval first")
+        row = {"runs": runs, "seeds": [r["seed"] for r in runs]}
         for key in METRICS:
             values = [r[key] for r in runs if r[key] is not None]
             if values:
@@ -160,14 +165,25 @@ def summarize(args, arms, seeds) -> dict:
 
 
 def summary_markdown(summary: dict) -> str:
-    lines = ["| arm | mIoU % | boundary F % | connectivity % | flicker % |",
-             "|---|---|---|---|---|"]
+    lines = ["| arm | seeds | mIoU % | boundary F % | connectivity % | flicker % |",
+             "|---|---|---|---|---|---|"]
     for arm, row in summary["arms"].items():
         cells = [f"{100 * row[k]['mean']:.2f} ± {100 * row[k]['std']:.2f}" if k in row else "n/a"
                  for k in METRICS]
-        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+        seeds = ", ".join(str(seed) for seed in row["seeds"])
+        lines.append(f"| {arm} | {seeds} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"{len(summary['seeds'])} seeds {summary['seeds']}, {summary['iters']} iterations, "
+    lines.append("Mean ± standard deviation over seeds. Per seed:")
+    lines.append("")
+    lines.append("| arm | seed | mIoU % | boundary F % | connectivity % | flicker % | train s |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for arm, row in summary["arms"].items():
+        for run in row["runs"]:
+            cells = [f"{100 * run[k]:.2f}" if run[k] is not None else "n/a" for k in METRICS]
+            lines.append(f"| {arm} | {run['seed']} | " + " | ".join(cells)
+                         + f" | {run['train_seconds']:.0f} |")
+    lines.append("")
+    lines.append(f"{summary['iters']} iterations, "
                  f"{summary['split']} split, final weights; total training time "
                  f"{summary['train_seconds_total'] / 3600:.2f} h.")
     return "\n".join(lines) + "\n"
