@@ -166,7 +166,8 @@ def parse_args(argv=None):
                         "input shape). Default: train + export one once, cached in work_dir")
     p.add_argument("--work_dir", default=DEFAULT_WORK_DIR, help="cache and outputs")
     p.add_argument("--sizes", default="398x224,256x144",
-                   help="network input sizes WIDTHxHEIGHT, comma-separated")
+                   help="network input sizes WIDTHxHEIGHT of --model_dir, comma-separated ('' for "
+                        "none: only the --model rows)")
     p.add_argument("--smooth", default="none,ema,flow",
                    help="smoothing modes to run per size, comma-separated; MODE:W sets the weight "
                         "of the new frame where nothing moves (deploy's --smooth_weight, default 0.1)")
@@ -181,6 +182,10 @@ def parse_args(argv=None):
     p.add_argument("--variant", action="append", default=[], metavar="LABEL=ONNX",
                    help="also run this ONNX file (same input/output contract) at each size under "
                         "LABEL, with the last --smooth mode; repeatable")
+    p.add_argument("--model", action="append", default=[], metavar="LABEL=DIR",
+                   help="also run this exported model (e.g. one trained at a smaller size, or "
+                        "exported with --skip_final_resize or a fixed --input_shape) at its own "
+                        "deploy.yaml size, with every --smooth mode and --infer_every; repeatable")
     p.add_argument("--infer_every", type=int, default=1,
                    help="K > 1 adds rows that run the network every K-th frame (flow propagation between)")
     p.add_argument("--mediapipe", default="auto", choices=["auto", "no_install", "off"],
@@ -195,29 +200,16 @@ def build_rows(args, model_dir: str, mp_module) -> list:
     """The runners of one round (fresh objects: no state leaks between rounds)."""
     from video_model import make_variant
     from video_peers import MediaPipeSelfie
-    from video_stages import PeerRunner, PipelineRunner
+    from video_stages import PeerRunner
     rows = []
     variants_dir = os.path.join(args.work_dir, "variants")
     smooths = [parse_smooth(s) for s in args.smooth.split(",") if s.strip()]
-    last, last_w = smooths[-1]
     for size in [parse_size(s) for s in args.sizes.split(",") if s.strip()]:
         tag = f"{size[0]}x{size[1]}"
         vdir = make_variant(model_dir, os.path.join(variants_dir, tag), size)
-        for smooth, weight in smooths:
-            rows.append(PipelineRunner(vdir, f"Lite {tag} smooth={smooth_label(smooth, weight)}",
-                                       smooth, args.background, args.threads, smooth_weight=weight))
-        if args.int8:
-            rows.append(PipelineRunner(vdir, f"Lite {tag} int8 smooth={smooth_label(last, last_w)}",
-                                       last, args.background, args.threads, onnx_path=args.int8,
-                                       smooth_weight=last_w))
-        for label, path in (parse_variant(v) for v in args.variant):
-            rows.append(PipelineRunner(vdir, f"Lite {tag} {label} smooth={smooth_label(last, last_w)}",
-                                       last, args.background, args.threads, onnx_path=path,
-                                       smooth_weight=last_w))
-        if args.infer_every > 1:
-            rows.append(PipelineRunner(vdir, f"Lite {tag} every {args.infer_every} "
-                                       f"smooth={smooth_label(last, last_w)}", last, args.background,
-                                       args.threads, infer_every=args.infer_every, smooth_weight=last_w))
+        rows += model_rows(args, vdir, f"Lite {tag}", smooths, with_variants=True)
+    for label, path in (parse_model(m) for m in args.model):
+        rows += model_rows(args, path, label, smooths, with_variants=False)
     if mp_module is not None:
         for model in ("general", "landscape"):
             rows.append(PeerRunner(MediaPipeSelfie(mp_module, model), args.background, "none"))
@@ -225,6 +217,37 @@ def build_rows(args, model_dir: str, mp_module) -> list:
         rows.append(PeerRunner(MediaPipeSelfie(mp_module, "landscape"), args.background, *peer_smooth))
         rows[-1].name += f" smooth={smooth_label(*peer_smooth)}"
     return rows
+
+
+def model_rows(args, model_dir: str, prefix: str, smooths: list[tuple[str, float]],
+               with_variants: bool) -> list:
+    """The rows of one exported model: each --smooth mode, then (with ``with_variants``) --int8
+    and --variant, then --infer_every, the extra rows with the last --smooth mode."""
+    from video_stages import PipelineRunner
+    last, last_w = smooths[-1]
+    lbl = smooth_label(last, last_w)
+    rows = [PipelineRunner(model_dir, f"{prefix} smooth={smooth_label(smooth, weight)}", smooth,
+                           args.background, args.threads, smooth_weight=weight)
+            for smooth, weight in smooths]
+    extra = ([("int8", args.int8)] if args.int8 else []) + [parse_variant(v) for v in args.variant]
+    for label, path in extra if with_variants else []:
+        rows.append(PipelineRunner(model_dir, f"{prefix} {label} smooth={lbl}", last,
+                                   args.background, args.threads, onnx_path=path,
+                                   smooth_weight=last_w))
+    if args.infer_every > 1:
+        rows.append(PipelineRunner(model_dir, f"{prefix} every {args.infer_every} smooth={lbl}",
+                                   last, args.background, args.threads,
+                                   infer_every=args.infer_every, smooth_weight=last_w))
+    return rows
+
+
+def parse_model(text: str) -> tuple[str, str]:
+    """``--model LABEL=DIR``: an exported model folder run at its own deploy.yaml size."""
+    label, sep, path = text.partition("=")
+    if not sep or not label or not os.path.isfile(os.path.join(path, "deploy.yaml")):
+        raise ConfigError(f"--model {text!r} must be LABEL=DIR of an exported model folder "
+                          "(holding deploy.yaml, from tools/export.py --format both)")
+    return label, path
 
 
 def parse_smooth(text: str) -> tuple[str, float]:
@@ -270,7 +293,9 @@ def main(argv=None):
     clips, per_clip, size = parse_clip(args.clip)
     clip = make_video_clip(os.path.join(args.work_dir, f"clip_{clips}x{per_clip}_{size[0]}x{size[1]}"),
                            clips, per_clip, size)
-    model_dir = args.model_dir or train_and_export(args.work_dir, args.train_iters)
+    model_dir = args.model_dir
+    if model_dir is None and any(s.strip() for s in args.sizes.split(",")):
+        model_dir = train_and_export(args.work_dir, args.train_iters)
     mp_module = None
     if args.mediapipe != "off":
         mp_module, where = load_mediapipe(os.path.join(args.work_dir, "mediapipe"),

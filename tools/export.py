@@ -36,6 +36,12 @@ def parse_args(argv=None):
                    help="paddle (model.json + model.pdiparams), onnx (adds model.onnx, needs "
                         "paddle2onnx + onnxruntime) or both. Default: both when paddle2onnx and "
                         f"onnxruntime are importable, else paddle (here: {default_format})")
+    p.add_argument("--skip_final_resize", action="store_true",
+                   help="export the logits before the model's final bilinear upsample to the "
+                        "input size (PP-HumanSeg-Lite: 1/2 of it); the output op runs at that "
+                        "size and deploy/python resizes the output to the image in one step. "
+                        "Faster (no full-size upsample and softmax in the network); refused for "
+                        "models that do not end with such an upsample")
     return p.parse_args(argv)
 
 
@@ -60,7 +66,8 @@ def main(argv=None):
     else:
         print("warning: no --model_path: exporting the untrained weights the config builds "
               "(pretrained backbone or random); its predictions are meaningless", file=sys.stderr)
-    result = export_model(model, cfg, args.save_dir, input_shape, args.output_op, args.format)
+    result = export_model(model, cfg, args.save_dir, input_shape, args.output_op, args.format,
+                          skip_final_resize=args.skip_final_resize)
     for path in result.files:
         print(f"wrote {path}")
     check = result.onnx_check
@@ -74,7 +81,8 @@ def main(argv=None):
                   "the ONNX check says little; it is meaningful with trained weights")
     secs = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     print(f"exported {os.path.basename(os.path.abspath(args.config))} ({args.format}, "
-          f"output_op {args.output_op}, input_shape {input_shape}) to {result.save_dir} [{secs}]")
+          f"output_op {args.output_op}, input_shape {input_shape}"
+          f"{', final resize skipped' if args.skip_final_resize else ''}) to {result.save_dir} [{secs}]")
 
 
 if __name__ == "__main__":

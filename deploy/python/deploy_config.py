@@ -9,6 +9,7 @@ The contract (shared with ``tools/export.py``)::
       input_name: x
       input_shape: [-1, 3, -1, -1]
       output_op: softmax           # softmax | argmax | none
+      output_stride: 2             # only with export --skip_final_resize: output = input / 2
       color_order: RGB
       transforms: [...]            # deterministic transforms, in order
       num_classes: 2
@@ -69,6 +70,7 @@ class DeployConfig:
     class_names: list[str] | None
     palette: list[list[int]] | None
     exported_with: dict[str, Any] = field(default_factory=dict)
+    output_stride: int = 1
 
     def network_size(self) -> tuple[int, int] | None:
         """``(w, h)`` of the network input when it does not depend on the image, else None.
@@ -232,6 +234,10 @@ def load_deploy_config(model_dir: str) -> DeployConfig:
             or not all(isinstance(v, int) and (v > 0 or v == -1) for v in shape)):
         raise _fail(path, "Deploy.input_shape", f"must be [N, C, H, W] of ints (-1 = dynamic); "
                     f"got {shape!r}")
+    output_stride = d.get("output_stride", 1)
+    if not _is_pos_int(output_stride):
+        raise _fail(path, "Deploy.output_stride", f"must be a positive int (the network output "
+                    f"is 1/output_stride of its input size); got {output_stride!r}")
     transforms = d.get("transforms")
     if transforms is None:
         transforms = []
@@ -256,4 +262,5 @@ def load_deploy_config(model_dir: str) -> DeployConfig:
                         onnx_file=onnx_file, input_name=str(d.get("input_name", "x")),
                         input_shape=shape, output_op=output_op, color_order=color_order,
                         transforms=transforms, num_classes=num_classes, class_names=class_names,
-                        palette=palette, exported_with=d.get("exported_with") or {})
+                        palette=palette, exported_with=d.get("exported_with") or {},
+                        output_stride=output_stride)

@@ -219,32 +219,41 @@ class Predictor:
         """Raw network output for the batch ``x`` (probabilities, labels or logits)."""
         return self.backend.run(x)
 
-    def postprocess(self, output: np.ndarray, trans_info: list) -> np.ndarray:
-        """float32 [C, H, W] probabilities at the original size from one raw output [C|1, h, w]."""
+    def postprocess(self, output: np.ndarray, trans_info: list,
+                    input_hw: tuple[int, int] | None = None) -> np.ndarray:
+        """float32 [C, H, W] probabilities at the original size from one raw output [C|1, h, w].
+
+        ``input_hw``: the network input's (h, w), needed when the output is smaller than the
+        input (an export with ``--skip_final_resize``) and the transforms pad."""
         op = self.config.output_op
+        same = input_hw is None or tuple(output.shape[-2:]) == tuple(input_hw)
         if op == "argmax":
-            label = reverse(output.astype(np.float32), trans_info, nearest=True)[0]
+            label = reverse(output.astype(np.float32), trans_info, nearest=True,
+                            input_hw=input_hw)[0]
             label = np.rint(label).astype(np.int64)
             n = self.num_classes or max(2, int(label.max()) + 1)  # PaddleSeg folders lack it
             return (np.arange(n)[:, None, None] == label[None]).astype(np.float32)
         out = output.astype(np.float32, copy=False)
-        if op == "softmax" and not any(kind == "resize" for kind, _ in trans_info):
+        if op == "softmax" and same and not any(kind == "resize" for kind, _ in trans_info):
             return reverse(out, trans_info)  # crops only: the probabilities as they are
-        return softmax(reverse(to_logits(out, op), trans_info))  # as dygraph: resize, softmax
+        # as dygraph: resize, softmax
+        return softmax(reverse(to_logits(out, op), trans_info, input_hw=input_hw))
 
     # -- API
     def predict_probs(self, image_bgr: np.ndarray) -> np.ndarray:
         """float32 [C, H, W] class probabilities at the size of ``image_bgr`` (HxWx3 uint8 BGR);
         one-hot for models exported with argmax."""
         x, info = self.preprocess(image_bgr)
-        return self.postprocess(self.run(x)[0], info)
+        return self.postprocess(self.run(x)[0], info, x.shape[2:])
 
     def predict_label(self, image_bgr: np.ndarray) -> np.ndarray:
         """int32 [H, W] class indices at the size of ``image_bgr``."""
         x, info = self.preprocess(image_bgr)
-        out = self.run(x)[0]
+        out, hw = self.run(x)[0], x.shape[2:]
         if self.config.output_op == "argmax":
-            return np.rint(reverse(out.astype(np.float32), info, nearest=True)[0]).astype(np.int32)
+            return np.rint(reverse(out.astype(np.float32), info, nearest=True,
+                                   input_hw=hw)[0]).astype(np.int32)
         if self.config.output_op == "none":  # softmax is monotonic: argmax of the logits
-            return np.argmax(reverse(out.astype(np.float32, copy=False), info), 0).astype(np.int32)
-        return np.argmax(self.postprocess(out, info), axis=0).astype(np.int32)
+            return np.argmax(reverse(out.astype(np.float32, copy=False), info, input_hw=hw),
+                             0).astype(np.int32)
+        return np.argmax(self.postprocess(out, info, hw), axis=0).astype(np.int32)

@@ -165,23 +165,39 @@ class Preprocessor:
         return np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32), info
 
 
-def reverse(output: np.ndarray, trans_info: list, nearest: bool = False) -> np.ndarray:
+def reverse(output: np.ndarray, trans_info: list, nearest: bool = False,
+            input_hw: tuple[int, int] | None = None) -> np.ndarray:
     """Map a [C, h, w] network output back through ``trans_info`` (last step first).
 
     A resize step is undone with cv2.resize (INTER_LINEAR, half-pixel centres, which equals
     bilinear interpolation with align_corners=False; INTER_NEAREST for label maps when
     ``nearest``), a padding step by cropping.
+
+    ``input_hw`` is the network input's (h, w). An output smaller than it (a model exported with
+    ``--skip_final_resize``) is resized straight to the next resize step's size; before a
+    padding crop, or when no step is left, it is first resized to the size the crop expects.
+    Without ``input_hw`` the output must have the input's size wherever a crop comes first.
     """
     hwc = np.ascontiguousarray(output.transpose(1, 2, 0))
-    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    interp = cv2.INTER_LINEAR if not nearest else cv2.INTER_NEAREST
+    expected = tuple(int(v) for v in input_hw) if input_hw is not None else None
     for kind, (h, w) in reversed(trans_info):
         if kind == "resize":
             if hwc.shape[:2] != (h, w):
                 hwc = _resize(hwc, w, h, interp)
         elif kind == "padding":
+            if expected is not None and hwc.shape[:2] != expected:
+                hwc = _resize(hwc, expected[1], expected[0], interp)
+            elif hwc.shape[0] < h or hwc.shape[1] < w:
+                raise ValueError(f"reverse: a {hwc.shape[1]}x{hwc.shape[0]} output cannot be "
+                                 f"cropped to {w}x{h}; pass input_hw (the network input's size) "
+                                 "for a lower-resolution output")
             hwc = hwc[:h, :w]
         else:
             raise ValueError(f"unknown trans_info step {kind!r}")
+        expected = (h, w)
+    if expected is not None and hwc.shape[:2] != expected:
+        hwc = _resize(hwc, expected[1], expected[0], interp)
     return np.ascontiguousarray(hwc.transpose(2, 0, 1))
 
 

@@ -234,8 +234,9 @@ class VideoPipeline:
                 self._frame_flow(frame)
             out = self.predictor.run(prep.x)[0]
             alpha = alpha_from_output(out, self.predictor.config.output_op,
-                                      lambda a: unletterbox_chw(reverse(a, prep.trans_info),
-                                                                prep.pads))
+                                      lambda a: unletterbox_chw(
+                                          reverse(a, prep.trans_info, input_hw=prep.x.shape[2:]),
+                                          prep.pads))
             alpha = np.ascontiguousarray(alpha)
         self.last_alpha = alpha
         return alpha

@@ -150,8 +150,11 @@ def class_names(cfg: dict, num_classes: int) -> list[str]:
 
 def deploy_dict(*, transforms: list[dict], input_shape: list[int], output_op: str,
                 num_classes: int, names: list[str], with_onnx: bool,
-                versions: dict[str, str]) -> dict:
-    """The ``Deploy`` mapping of deploy.yaml (key order as documented in docs/export.md)."""
+                versions: dict[str, str], output_stride: int | None = None) -> dict:
+    """The ``Deploy`` mapping of deploy.yaml (key order as documented in docs/export.md).
+
+    ``output_stride`` (written only when given) says the network output is 1/stride of the input
+    size (an export with ``--skip_final_resize``)."""
     deploy = {"model": MODEL_FILENAME, "params": PARAMS_FILENAME}
     if with_onnx:
         deploy["onnx"] = ONNX_FILENAME
@@ -159,6 +162,7 @@ def deploy_dict(*, transforms: list[dict], input_shape: list[int], output_op: st
         "input_name": INPUT_NAME,
         "input_shape": [int(v) for v in input_shape],
         "output_op": output_op,
+        **({"output_stride": int(output_stride)} if output_stride else {}),
         "color_order": "RGB",
         "transforms": transforms,
         "num_classes": int(num_classes),

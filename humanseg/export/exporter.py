@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
+import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
@@ -24,23 +25,102 @@ class InferenceHead(nn.Layer):
         model: A segmentation model returning a list of logits, the main one first.
         output_op: 'softmax' (float32 probabilities), 'argmax' (int32 labels [N, 1, H, W]) or
             'none' (float32 logits).
+        logits_layer: The name of a direct sublayer of ``model`` whose output the head returns
+            instead of the model's (see ``final_resize_source``): the logits before the model's
+            final upsample to the input size. The upsample is then dead code and
+            ``paddle.jit.save`` prunes it from the exported graph. Call ``remove_hook`` when done.
     """
 
-    def __init__(self, model: nn.Layer, output_op: str = "softmax"):
+    def __init__(self, model: nn.Layer, output_op: str = "softmax",
+                 logits_layer: str | None = None):
         super().__init__()
         if output_op not in OUTPUT_OPS:
             raise ConfigError(f"output_op must be one of {', '.join(OUTPUT_OPS)}; got "
                               f"{output_op!r}")
         self.model = model
         self.output_op = output_op
+        self.logits_layer = logits_layer
+        self._captured: list = []
+        self._hook = None
+        if logits_layer is not None:
+            self._hook = getattr(model, logits_layer).register_forward_post_hook(
+                lambda layer, inputs, output: self._captured.append(_first(output)))
+
+    def remove_hook(self) -> None:
+        """Detach the capture hook from ``model`` (a no-op without ``logits_layer``)."""
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None
 
     def forward(self, x):  # the argument must be named x: InputSpec matching uses the name
+        self._captured.clear()
         logits = self.model(x)[0]
+        if self.logits_layer is not None:
+            logits = self._captured[-1]
         if self.output_op == "softmax":
             return F.softmax(logits, axis=1)
         if self.output_op == "argmax":
             return paddle.argmax(logits, axis=1, keepdim=True).astype("int32")
         return logits
+
+
+def _first(output):
+    """A layer's output tensor (the first one when it returns a list or tuple)."""
+    return output[0] if isinstance(output, (list, tuple)) else output
+
+
+def final_resize_source(model: nn.Layer, num_classes: int, img_channels: int = 3,
+                        probe_hw: tuple[int, int] = (96, 160)) -> tuple[str, int]:
+    """The direct sublayer of ``model`` whose output the model upsamples to the input size.
+
+    Found by running ``model`` once on a random probe input and checking the last direct
+    sublayer that ran: its output must have ``num_classes`` channels, a smaller size than the
+    input, and bilinearly resized to the input size (``align_corners`` as the model's) it must
+    equal the model's main logits. So the answer is verified, not assumed.
+
+    Returns:
+        ``(name, stride)``: the sublayer's name and input height / its output height (rounded).
+
+    Raises:
+        ConfigError: the model does not end with such a final upsample (nothing to skip).
+    """
+    calls: list[tuple[str, object]] = []
+    hooks = [layer.register_forward_post_hook(
+        lambda layer, inputs, output, name=name: calls.append((name, _first(output))))
+        for name, layer in model.named_children()]
+    was_training = model.training
+    model.eval()
+    try:
+        x = paddle.to_tensor(np.random.default_rng(0).standard_normal(
+            (1, img_channels) + tuple(probe_hw)).astype("float32"))
+        with paddle.no_grad():
+            main = _first(model(x))
+    finally:
+        for h in hooks:
+            h.remove()
+        if was_training:
+            model.train()
+    why = None
+    if not calls:
+        why = "it has no sublayers"
+    else:
+        name, out = calls[-1]
+        if not isinstance(out, paddle.Tensor) or out.ndim != 4 or out.shape[1] != num_classes:
+            why = (f"its last sublayer ({name!r}) does not output {num_classes}-channel logits")
+        elif tuple(out.shape[2:]) == tuple(probe_hw):
+            why = f"its last sublayer ({name!r}) already outputs the input size"
+        else:
+            up = F.interpolate(out, size=list(probe_hw), mode="bilinear",
+                               align_corners=bool(getattr(model, "align_corners", False)))
+            tol = 1e-4 * float(main.abs().max()) + 1e-12  # relative: random-init logits are tiny
+            if tuple(up.shape) != tuple(main.shape) or float((up - main).abs().max()) > tol:
+                why = (f"its output is not a bilinear upsample of its last sublayer's ({name!r}) "
+                       f"output")
+    if why is not None:
+        raise ConfigError(f"--skip_final_resize: {type(model).__name__} does not end with an "
+                          f"upsample of its logits to the input size ({why}); export it without "
+                          f"--skip_final_resize.")
+    return name, max(1, int(round(probe_hw[0] / out.shape[2])))
 
 
 def parse_input_shape(values: Sequence[str] | None, img_channels: int = 3) -> list[int]:

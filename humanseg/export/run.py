@@ -13,7 +13,7 @@ import paddle.nn as nn
 from humanseg.export import deploy_config as dc
 from humanseg.export import onnx_export
 from humanseg.errors import ConfigError, HumanSegError
-from humanseg.export.exporter import InferenceHead, save_inference_model
+from humanseg.export.exporter import InferenceHead, final_resize_source, save_inference_model
 
 FORMATS = ("paddle", "onnx", "both")
 CHECK_DEFAULT_HW = (96, 160)
@@ -56,7 +56,8 @@ def shape_hint(input_shape: list[int], fixed_hw: tuple[int, int] | None) -> str:
 
 def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[int],
                  output_op: str = "softmax", fmt: str = "both",
-                 log: Callable[[str], None] = print) -> ExportResult:
+                 log: Callable[[str], None] = print,
+                 skip_final_resize: bool = False) -> ExportResult:
     """Export ``model`` (weights loaded) with the preprocessing of ``cfg`` to ``save_dir``.
 
     Args:
@@ -68,10 +69,15 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
         fmt: 'paddle', 'onnx' or 'both'. The Paddle model is always written (ONNX is converted
             from it), so 'onnx' and 'both' write the same files.
         log: Progress messages.
+        skip_final_resize: Export the logits before the model's final bilinear upsample to the
+            input size (``output_op`` is applied at that lower resolution; deploy.yaml records
+            ``output_stride``). deploy/python resizes the output to the image in one step, so the
+            in-network upsample (and a softmax at full size) is saved.
 
     Raises:
-        ConfigError: bad transforms, a fixed input shape the transforms do not produce, or a
-            model that needs a fixed input shape for ONNX.
+        ConfigError: bad transforms, a fixed input shape the transforms do not produce, a
+            model that needs a fixed input shape for ONNX, or ``skip_final_resize`` on a model
+            that does not end with an upsample of its logits.
         HumanSegError: ONNX conversion failed or disagrees with the Paddle model.
     """
     with_onnx = fmt in ("onnx", "both")
@@ -83,6 +89,11 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
     _check_fixed_shape(input_shape, fixed_hw, key)
     num_classes = int(getattr(model, "num_classes", None) or cfg["model"]["num_classes"])
     names = dc.class_names(cfg, num_classes)
+    logits_layer, output_stride = None, None
+    if skip_final_resize:
+        logits_layer, output_stride = final_resize_source(model, num_classes, img_channels)
+        log(f"skipping the final resize: the output is {logits_layer!r}'s (1/{output_stride} of "
+            f"the input size)")
 
     os.makedirs(save_dir, exist_ok=True)
     result = ExportResult(save_dir=os.path.abspath(save_dir))
@@ -90,7 +101,11 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
     t0 = time.perf_counter()
     log(f"converting {type(model).__name__} with paddle.jit.to_static (input {input_shape}, "
         f"output {output_op}) ...")
-    save_inference_model(InferenceHead(model, output_op), save_dir, input_shape)
+    head = InferenceHead(model, output_op, logits_layer)
+    try:
+        save_inference_model(head, save_dir, input_shape)
+    finally:
+        head.remove_hook()
     result.seconds["paddle"] = time.perf_counter() - t0
     result.files += [os.path.join(result.save_dir, n) for n in ("model.json", "model.pdiparams")]
 
@@ -105,7 +120,8 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
                 f"{onnx_export.OPSET_VERSION}) in a child process ...")
             onnx_path = onnx_export.convert_to_onnx(save_dir, shape_hint(input_shape, fixed_hw))
             result.seconds["onnx"] = time.perf_counter() - t0
-            result.onnx_check = _check_onnx(model, onnx_path, input_shape, fixed_hw, output_op)
+            result.onnx_check = _check_onnx(model, onnx_path, input_shape, fixed_hw, output_op,
+                                            logits_layer)
             written_onnx = True
             result.files.append(os.path.abspath(onnx_path))
     except HumanSegError as e:
@@ -115,7 +131,8 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
         versions = _versions(written_onnx)
         content = dc.deploy_dict(transforms=transforms, input_shape=input_shape,
                                  output_op=output_op, num_classes=num_classes, names=names,
-                                 with_onnx=written_onnx, versions=versions)
+                                 with_onnx=written_onnx, versions=versions,
+                                 output_stride=output_stride)
         result.deploy_yaml = os.path.abspath(dc.write_deploy_yaml(save_dir, content))
     result.files.append(result.deploy_yaml)
     return result
@@ -138,12 +155,17 @@ def _check_fixed_shape(input_shape: list[int], fixed_hw: tuple[int, int] | None,
 
 
 def _check_onnx(model: nn.Layer, onnx_path: str, input_shape: list[int],
-                fixed_hw: tuple[int, int] | None, output_op: str) -> dict:
+                fixed_hw: tuple[int, int] | None, output_op: str,
+                logits_layer: str | None = None) -> dict:
     """Run the ONNX model and the dygraph model on one random input and compare; a failed
     check removes model.onnx and raises."""
     x = _check_input(input_shape, fixed_hw)
-    with paddle.no_grad():
-        expected = InferenceHead(model, output_op)(paddle.to_tensor(x)).numpy()
+    head = InferenceHead(model, output_op, logits_layer)
+    try:
+        with paddle.no_grad():
+            expected = head(paddle.to_tensor(x)).numpy()
+    finally:
+        head.remove_hook()
     got = onnx_export.run_onnx(onnx_path, x)
     check = onnx_export.compare_outputs(expected, got, output_op)
     check["input_shape"] = list(x.shape)
