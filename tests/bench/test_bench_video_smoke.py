@@ -125,3 +125,25 @@ def test_bad_smooth_and_size_specs_name_the_fix():
         bench_video.parse_variant("int8=/no/such.onnx")
     with pytest.raises(ConfigError, match="WIDTHxHEIGHT"):
         bench_video.parse_size("398-224")
+
+
+def test_model_rows_run_exported_folders_at_their_own_size(tmp_path_factory, clip, tmp_path,
+                                                           capsys):
+    """--model LABEL=DIR (here a --skip_final_resize export at 64x36) with --sizes '': only its
+    rows, no bench model trained or exported."""
+    lowres = export_untrained_lite(tmp_path_factory.mktemp("bench_video_lowres"), [64, 36],
+                                   "--output_op", "softmax", "--skip_final_resize")
+    work = tmp_path / "work"
+    summary = bench_video.main([
+        "--sizes", "", "--model", f"small={lowres}", "--work_dir", str(work),
+        "--clip", "2x4@160x90", "--smooth", "none,ema", "--infer_every", "2",
+        "--mediapipe", "off", "--threads", "1"])
+    capsys.readouterr()
+    assert [r["name"] for r in summary["rows"]] == [
+        "small smooth=none", "small smooth=ema:0.1", "small every 2 smooth=ema:0.1"]
+    assert summary["model_dir"] is None and not (work / "train").exists()
+    assert [r["network_frames"] for r in summary["rows"]] == [8, 8, 4]
+    assert all(0.0 <= r["miou"] <= 1.0 and r["frames"] == 8 for r in summary["rows"])
+    from humanseg.errors import ConfigError
+    with pytest.raises(ConfigError, match="LABEL=DIR"):
+        bench_video.parse_model(f"small={tmp_path}")
