@@ -62,6 +62,11 @@ class DISFlow:
             return None
         return self.dis.calc(gray, prev, None)
 
+    def observe(self, frame: np.ndarray) -> None:
+        """Take ``frame`` as the previous frame of the next ``step`` without computing a flow
+        (for frames whose flow nobody needs)."""
+        self.prev = _gray_small(frame, self.width)
+
     @staticmethod
     def warp(arr: np.ndarray, flow: np.ndarray) -> np.ndarray:
         """Move the previous frame's HxW map ``arr`` into the current frame along ``flow``."""

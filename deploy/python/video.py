@@ -207,6 +207,18 @@ class VideoPipeline:
                 self._flow_value = None
         return self._flow_value
 
+    def _track_frame(self, frame: np.ndarray) -> None:
+        """On a network frame: the flow smoother needs this frame's flow; otherwise only the
+        next propagated frame needs this one as its previous frame, so no flow is computed
+        (with --infer_every 2 and ema smoothing that halves the DIS calls)."""
+        if self.flow is None or self._flow_index == self.frame_index:
+            return
+        if self.smoother.name == "flow":
+            self._frame_flow(frame)
+            return
+        self._flow_index, self._flow_value = self.frame_index, None
+        self.flow.observe(frame)
+
     def preprocess(self, frame: np.ndarray) -> Prepared:
         """Letterbox and transform ``frame``; skips the transforms on frames the network skips."""
         self.frame_index += 1
@@ -231,7 +243,7 @@ class VideoPipeline:
         else:
             self.last_inferred = True
             if frame is not None:
-                self._frame_flow(frame)
+                self._track_frame(frame)
             out = self.predictor.run(prep.x)[0]
             alpha = alpha_from_output(out, self.predictor.config.output_op,
                                       lambda a: unletterbox_chw(
