@@ -72,15 +72,22 @@ class DISFlow:
         """Move the previous frame's HxW map ``arr`` into the current frame along ``flow``."""
         h, w = arr.shape[:2]
         fh, fw = flow.shape[:2]
+        # the sampling coordinates are built in one cached buffer per size: fresh frame-sized
+        # 2-channel temporaries (and their page faults) cost several times the arithmetic
+        coords = _COORDS.get((h, w))
+        if coords is None:
+            coords = _COORDS[(h, w)] = np.empty((h, w, 2), np.float32)
         if (fh, fw) != (h, w):
-            coords = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
-            coords = cv2.add(cv2.multiply(coords, (w / fw, h / fh, 0, 0)), _grid(h, w))
+            cv2.resize(flow, (w, h), dst=coords, interpolation=cv2.INTER_LINEAR)
+            cv2.multiply(coords, (w / fw, h / fh, 0, 0), dst=coords)
+            cv2.add(coords, _grid(h, w), dst=coords)
         else:
-            coords = cv2.add(flow, _grid(h, w))
+            cv2.add(flow, _grid(h, w), dst=coords)
         return cv2.remap(arr, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 _GRIDS: dict[tuple[int, int], np.ndarray] = {}
+_COORDS: dict[tuple[int, int], np.ndarray] = {}   # DISFlow.warp's scratch buffers
 
 
 def _grid(h: int, w: int) -> np.ndarray:

@@ -56,3 +56,22 @@ def test_flow_smoothing_still_gets_every_frames_flow(exported, clip):
     _run(pipe, _frames(clip, 6))
     pipe.close()
     assert spy.calls == 5                      # every frame after the first
+
+
+def test_warp_equals_the_textbook_remap_and_returns_fresh_arrays():
+    rng = np.random.RandomState(0)
+    flow = ((rng.rand(45, 80, 2) - 0.5) * 6).astype(np.float32)
+    a, b = rng.rand(90, 160).astype(np.float32), rng.rand(90, 160).astype(np.float32)
+    xs, ys = np.meshgrid(np.arange(160, dtype=np.float32), np.arange(90, dtype=np.float32))
+    up = cv2.resize(flow, (160, 90), interpolation=cv2.INTER_LINEAR) * np.float32(2.0)
+    want = cv2.remap(a, up + np.dstack([xs, ys]), None, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+    wa = DISFlow.warp(a, flow)
+    wb = DISFlow.warp(b, flow)               # reuses the scratch buffer: wa must not change
+    np.testing.assert_allclose(wa, want, atol=1e-5)
+    assert not np.shares_memory(wa, wb)
+    np.testing.assert_allclose(DISFlow.warp(a, flow), wa, atol=0)
+    same = ((rng.rand(90, 160, 2) - 0.5) * 4).astype(np.float32)   # flow at the map's size
+    np.testing.assert_allclose(DISFlow.warp(a, same), cv2.remap(
+        a, same + np.dstack([xs, ys]), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        atol=1e-5)
