@@ -10,12 +10,12 @@ model files; a variant may also name another ONNX file (an int8 model).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import yaml
 
 from humanseg.errors import ConfigError
+from humanseg.utils.commands import run_logged
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_CONFIG = os.path.join(ROOT, "configs", "pp_humanseg_lite", "pp_humanseg_lite_synthetic_256x144.yml")
@@ -23,13 +23,7 @@ TRAIN_CONFIG = os.path.join(ROOT, "configs", "pp_humanseg_lite", "pp_humanseg_li
 
 def _run(step: str, cmd: list[str], log_path: str) -> None:
     print(f"[bench] {step}: {' '.join(cmd)}  (log: {log_path})", flush=True)
-    with open(log_path, "w") as log:
-        result = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    if result.returncode != 0:
-        with open(log_path) as f:
-            tail = "".join(f.readlines()[-15:])
-        raise ConfigError(f"bench step '{step}' failed (exit {result.returncode}); last lines of "
-                          f"{log_path}:\n{tail}")
+    run_logged(f"bench step '{step}'", cmd, log_path, cwd=ROOT)
 
 
 def train_and_export(work_dir: str, iters: int | None = None) -> str:

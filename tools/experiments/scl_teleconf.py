@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ from _bootstrap import ROOT  # noqa: E402
 from humanseg.cli import run_tool  # noqa: E402
 from humanseg.errors import HumanSegError  # noqa: E402
 from humanseg.utils.atomic import write_json_atomically, write_text_atomically  # noqa: E402
+from humanseg.utils.commands import run_logged  # noqa: E402
 
 CONFIG_DIR = os.path.join(ROOT, "configs", "experiments", "scl_teleconf")
 ARMS = ("ce_lovasz", "scl_paper_0.01", "scl_paper_0.1", "scl_paper_1", "scl_paddleseg_0.1")
@@ -68,16 +68,6 @@ def _child_env(threads: int) -> dict:
     return env
 
 
-def _run_logged(cmd: list, log_path: str, env: dict) -> None:
-    with open(log_path, "a") as log:
-        log.write(f"$ {' '.join(cmd)}\n")
-        log.flush()
-        result = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    if result.returncode != 0:
-        raise HumanSegError(f"{' '.join(cmd[:3])} failed (exit {result.returncode}); "
-                            f"see {log_path}")
-
-
 def train_one(args, arm: str, seed: int, threads: int) -> str:
     path = run_dir(args.exp_dir, arm, seed)
     if _finished(path, args.iters):
@@ -90,7 +80,8 @@ def train_one(args, arm: str, seed: int, threads: int) -> str:
            "--save_interval", str(args.eval_interval), "--keep_checkpoint_max", "1",
            "--opts", f"train_dataset.dataset_root={args.data_root}",
            f"val_dataset.dataset_root={args.data_root}"]
-    _run_logged(cmd, os.path.join(path, "run.log"), _child_env(threads))
+    run_logged(f"training {arm} seed {seed}", cmd, os.path.join(path, "run.log"), cwd=ROOT,
+               env=_child_env(threads), append=True)
     return f"{arm} seed {seed}: trained in {time.time() - start:.0f} s"
 
 
@@ -106,7 +97,8 @@ def eval_one(args, arm: str, seed: int, threads: int) -> str:
            "--config", os.path.join(path, "config.yml"), "--model_path", weights,
            "--save_json", out, "--opts", "val_dataset.mode=test",
            f"val_dataset.dataset_root={args.data_root}"]
-    _run_logged(cmd, os.path.join(path, "run.log"), _child_env(threads))
+    run_logged(f"evaluating {arm} seed {seed}", cmd, os.path.join(path, "run.log"), cwd=ROOT,
+               env=_child_env(threads), append=True)
     return f"{arm} seed {seed}: evaluated"
 
 
