@@ -393,9 +393,10 @@ class _HostGradient(PyLayer):
 
     @staticmethod
     def backward(ctx, upstream: paddle.Tensor) -> paddle.Tensor:
+        grad, ctx.grad = ctx.grad, None     # a fresh array made for this call: scaled in place
         scale = float(upstream)
-        grad = ctx.grad if scale == 1.0 else ctx.grad * scale
-        ctx.grad = None
+        if scale != 1.0:                    # e.g. the SC loss' coef inside MixedLoss
+            grad *= scale
         if ctx.place.is_cpu_place() and grad.dtype == _NUMPY_DTYPES.get(ctx.dtype):
             return paddle.from_dlpack(np.ascontiguousarray(grad))  # zero-copy: ours to give
         return paddle.to_tensor(grad, dtype=ctx.dtype, place=ctx.place)
