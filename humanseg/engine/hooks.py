@@ -190,8 +190,6 @@ class TimerHook:
         summary = {"iters": trainer.iter, "trained_iters": trainer.iter - self.start_iter,
                    "seconds": round(seconds, 2), "last_loss": trainer.state.get("loss"),
                    "eval": trainer.state.get("eval")}
-        os.makedirs(self.save_dir, exist_ok=True)
-        with open(os.path.join(self.save_dir, "train_summary.json"), "w") as f:
-            json.dump(summary, f, indent=2)
+        write_json_atomically(os.path.join(self.save_dir, "train_summary.json"), summary)
         logger.info(f"[TRAIN] done: {trainer.iter - self.start_iter} iterations in "
                     f"{_hms(seconds)}")
