@@ -179,7 +179,7 @@ def reverse(output: np.ndarray, trans_info: list, nearest: bool = False,
     Without ``input_hw`` the output must have the input's size wherever a crop comes first.
     """
     hwc = np.ascontiguousarray(output.transpose(1, 2, 0))
-    interp = cv2.INTER_LINEAR if not nearest else cv2.INTER_NEAREST
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     expected = tuple(int(v) for v in input_hw) if input_hw is not None else None
     for kind, (h, w) in reversed(trans_info):
         if kind == "resize":
