@@ -7,24 +7,33 @@ STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_EXPORT := $(VENV)/.installed-export
 DEMO_DIR ?= output/demo
+# Every install goes through the lock (exact versions, transitive ones included), so a fresh
+# machine gets the same bytes next month. `make lock` refreshes it from setup.py's ranges.
+LOCK := requirements/lock.txt
+HOLDS := requirements/holds.txt
+PIN := -c $(LOCK)
+# the isolated build env of `pip install -e` would fetch the newest setuptools: use the locked one
+EDITABLE := --no-build-isolation -e
+LOCK_VENV := .venv-lock
 
-.PHONY: demo test install install-test clean-demo
+.PHONY: demo test install install-test clean-demo lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -U pip
+	$(PIP) install -q $(PIN) pip setuptools
 
-$(STAMP_BASE): setup.py | $(PY)
-	$(PIP) install -q -e .
+$(STAMP_BASE): setup.py $(LOCK) | $(PY)
+	$(PIP) install -q $(PIN) pip setuptools
+	$(PIP) install -q $(PIN) $(EDITABLE) .
 	touch $@
 
 $(STAMP_EXPORT): $(STAMP_BASE)
-	$(PIP) install -q -e ".[export]"
+	$(PIP) install -q $(PIN) $(EDITABLE) ".[export]"
 	touch $@
 
 $(STAMP_TEST): $(STAMP_BASE)
-	$(PIP) install -q -e ".[test,export]"
-	$(PIP) install -q --no-deps paddleseg==2.8.0
+	$(PIP) install -q $(PIN) $(EDITABLE) ".[test,export]"
+	$(PIP) install -q $(PIN) --no-deps paddleseg
 	touch $@
 
 install: $(STAMP_BASE)
@@ -35,6 +44,16 @@ test: $(STAMP_TEST)
 
 demo: $(STAMP_EXPORT)
 	$(PY) tools/demo.py --save_dir $(DEMO_DIR)
+
+# Resolve setup.py's ranges (and requirements/holds.txt) in a fresh venv and write the lock.
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q -U pip setuptools
+	$(LOCK_VENV)/bin/python -m pip install -q -c $(HOLDS) -e ".[test,export]"
+	$(LOCK_VENV)/bin/python -m pip install -q -c $(HOLDS) --no-deps paddleseg
+	$(LOCK_VENV)/bin/python tools/write_lock.py --venv $(LOCK_VENV) --out $(LOCK)
+	rm -rf $(LOCK_VENV)
 
 clean-demo:
 	rm -rf $(DEMO_DIR) data/synthetic_humanseg
