@@ -35,6 +35,7 @@ import paddle  # noqa: E402
 
 from humanseg.cli import set_seed  # noqa: E402
 from humanseg.cvlibs.checks import check_config  # noqa: E402
+from humanseg.engine.hooks import Hook  # noqa: E402
 from humanseg.engine.runner import TrainOptions, build_trainer  # noqa: E402
 from humanseg.utils.dist import DistEnv  # noqa: E402
 from support import tiny_config  # noqa: E402
@@ -47,7 +48,7 @@ def make_config(root: str, size: list[int], batch_size: int) -> dict:
     return check_config(cfg)
 
 
-class PairedTimer:
+class PairedTimer(Hook):
     """First hook of the Trainer: after each Trainer iteration, one timed bare iteration."""
 
     def __init__(self, bare: "BareLoop", warmup: int):

@@ -13,7 +13,6 @@ from humanseg.export.deploy_config import deploy_transforms
 from humanseg.export.exporter import OUTPUT_OPS, parse_input_shape
 from humanseg.export.onnx_export import onnx_available, require_onnx
 from humanseg.export.run import FORMATS, export_model
-from humanseg.utils.weights import load_pretrained, resolve_weights_path
 
 
 def parse_args(argv=None):
@@ -49,21 +48,14 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_checked_config(args.config, args.opts, required=("model",))
-    img_channels = int((cfg.get("val_dataset") or {}).get("img_channels", 3))
-    input_shape = parse_input_shape(args.input_shape, img_channels)
+    builder = SegBuilder(cfg, weights=args.model_path)
+    input_shape = parse_input_shape(args.input_shape, builder.img_channels)
     if args.format in ("onnx", "both"):
         require_onnx()
-    deploy_transforms(cfg, img_channels)  # transform mistakes before the slow steps
-    weights = resolve_weights_path(args.model_path) if args.model_path else None
+    deploy_transforms(cfg, builder.img_channels)  # transform mistakes before the slow steps
     set_device(args.device)
-    if weights:  # every tensor comes from --model_path: skip (and never download) pretrained
-        for section in (cfg["model"], cfg["model"].get("backbone")):
-            if isinstance(section, dict) and section.get("pretrained"):
-                section["pretrained"] = None
-    model = SegBuilder(cfg).model
-    if weights:
-        load_pretrained(model, weights)
-    else:
+    model = builder.model  # every tensor from --model_path: pretrained is never read
+    if not args.model_path:
         print("warning: no --model_path: exporting the untrained weights the config builds "
               "(pretrained backbone or random); its predictions are meaningless", file=sys.stderr)
     result = export_model(model, cfg, args.save_dir, input_shape, args.output_op, args.format,

@@ -33,12 +33,6 @@ def config_input_size(cfg: dict) -> tuple[int, int] | None:
     return None
 
 
-def _strip_pretrained(model_cfg: dict) -> None:
-    for node in (model_cfg, model_cfg.get("backbone")):
-        if isinstance(node, dict) and "pretrained" in node:
-            node["pretrained"] = None
-
-
 def model_info(model, width: int, height: int, batch_size: int = 1) -> dict:
     """Count parameters and FLOPs of ``model`` on a ``[batch, 3, height, width]`` input.
 
@@ -80,9 +74,8 @@ def main(argv=None):
         raise ConfigError(f"--input_size and --batch_size must be positive, got "
                           f"{width}x{height}, batch {args.batch_size}")
     set_device(args.device)
-    from humanseg.cvlibs.builder import SegBuilder
-    _strip_pretrained(cfg["model"])
-    model = SegBuilder(cfg).model
+    from humanseg.cvlibs.builder import build_model
+    model = build_model(cfg, pretrained=False)
     info = model_info(model, width, height, args.batch_size)
     name = cfg["model"]["type"]
     backbone = (cfg["model"].get("backbone") or {}).get("type")

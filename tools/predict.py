@@ -6,11 +6,8 @@ import _bootstrap  # noqa: F401
 
 from humanseg.cli import add_common_args, load_checked_config, run_tool, set_device
 from humanseg.cvlibs.builder import SegBuilder
-from humanseg.cvlibs.registry import TRANSFORMS, build
 from humanseg.engine.predict import list_images, predict
 from humanseg.errors import ConfigError
-from humanseg.transforms import Compose
-from humanseg.utils.weights import load_pretrained
 
 
 def parse_args(argv=None):
@@ -22,17 +19,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def eval_transforms(cfg: dict) -> Compose:
-    """The export transforms, else the val_dataset's, as PaddleSeg's predict uses them."""
-    section = (cfg.get("export") or {}).get("transforms") or \
-        (cfg.get("val_dataset") or {}).get("transforms")
-    if section is None:
-        raise ConfigError("no transforms to preprocess images: add export.transforms or "
-                          "val_dataset.transforms to the config.")
-    img_channels = (cfg.get("val_dataset") or {}).get("img_channels", 3)
-    return Compose(build(section, TRANSFORMS, "val_dataset.transforms"), img_channels=img_channels)
-
-
 @run_tool
 def main(argv=None):
     args = parse_args(argv)
@@ -40,11 +26,11 @@ def main(argv=None):
         raise ConfigError("--model_path is required: give the .pdparams of a trained model.")
     cfg = load_checked_config(args.config, args.opts, required=("model",))
     set_device(args.device)
-    model = SegBuilder(cfg).model
-    load_pretrained(model, args.model_path)
+    builder = SegBuilder(cfg, weights=args.model_path)
+    transforms = builder.eval_transforms  # preprocessing mistakes before the weights load
     images = list_images(args.image_path)
     root = args.image_path if os.path.isdir(args.image_path) else None
-    results = predict(model, eval_transforms(cfg), images, args.save_dir, image_root=root)
+    results = predict(builder.model, transforms, images, args.save_dir, image_root=root)
     print(f"{len(results)} image(s) segmented; results in {os.path.abspath(args.save_dir)} "
           f"(mask/, pseudo_color/, overlay/)")
 

@@ -13,14 +13,12 @@ import os
 import _bootstrap  # noqa: F401
 
 from humanseg.cli import add_common_args, ensure_dir, load_checked_config, run_tool, set_device
-from humanseg.cvlibs.checks import EVAL_KEYS
+from humanseg.cvlibs.checks import EVAL_KEYS, check_test_config
 from humanseg.cvlibs.builder import SegBuilder
 from humanseg.engine.evaluate import evaluate, format_metrics
-from humanseg.engine.infer import check_test_config
 from humanseg.metrics.boundary import DEFAULT_TOLERANCE
 from humanseg.errors import ConfigError
 from humanseg.utils.logger import setup_logging
-from humanseg.utils.weights import load_pretrained
 
 
 def parse_args(argv=None):
@@ -52,8 +50,6 @@ def parse_args(argv=None):
 def merge_test_config(test_config: dict | None, args) -> dict:
     """The config's ``test_config`` with the command line's flags on top (as PaddleSeg's val.py:
     ``--aug_eval`` replaces the aug keys, ``--is_slide`` the slide keys), checked."""
-    if test_config is not None and not isinstance(test_config, dict):
-        raise ConfigError(f"test_config must be a mapping, got {type(test_config).__name__}.")
     tc = dict(test_config or {})
     if args.aug_eval:
         tc.update(aug_eval=True, flip_horizontal=args.flip_horizontal,
@@ -87,9 +83,8 @@ def main(argv=None):
     tolerance = int(tolerance) if tolerance >= 1 or tolerance == 0 else tolerance
     setup_logging()
     set_device(args.device)
-    builder = SegBuilder(cfg)
+    builder = SegBuilder(cfg, weights=args.model_path)
     model = builder.model
-    load_pretrained(model, args.model_path)
     dataset = builder.val_dataset
     result = evaluate(model, dataset, args.num_workers, test_config=test_config,
                       boundary_tolerance=tolerance)

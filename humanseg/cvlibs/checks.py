@@ -1,13 +1,38 @@
-"""Config rules: each checks one thing, fills what PaddleSeg fills, or raises ConfigError naming the key."""
+"""Config rules: each checks one thing, fills what PaddleSeg fills, or raises ConfigError naming the key.
+
+Every rule about a config's content lives here; the builder and the engine take a checked config.
+"""
 from __future__ import annotations
 
+import difflib
 import inspect
 from typing import Any, Callable
 
 from humanseg.cvlibs.registry import lookup
 from humanseg.errors import ConfigError
 
-__all__ = ["ConfigError", "check_config", "TRAIN_KEYS", "EVAL_KEYS"]
+__all__ = ["ConfigError", "check_config", "check_test_config", "check_nan_policy",
+           "check_sync_bn", "TOP_LEVEL_KEYS", "TRAIN_KEYS", "EVAL_KEYS"]
+
+# The keys a config may hold at its top level: PaddleSeg 2.8's, then humanseg's own.
+TOP_LEVEL_KEYS = {
+    "batch_size": "images per step and process",
+    "iters": "training iterations",
+    "model": "the model (type, num_classes, backbone, pretrained, ...)",
+    "train_dataset": "the training dataset and its transforms",
+    "val_dataset": "the evaluation dataset and its transforms",
+    "optimizer": "the optimizer (type, momentum, weight_decay, custom_cfg, ...)",
+    "lr_scheduler": "the learning-rate schedule (type, learning_rate, warmup_iters, ...)",
+    "loss": "losses per model output: {types: [...], coef: [...]}",
+    "test_config": "evaluation mode: is_slide/crop_size/stride, aug_eval/scales/flips",
+    "export": "export preprocessing: {transforms: [...]}",
+    "to_static_training": "PaddleSeg's dynamic-to-static training (false only here)",
+    "save_interval": "iterations between checkpoints and evaluations",
+    "nan_policy": "on a non-finite loss: stop (default) or skip the step",
+    "sync_bn": "SyncBatchNorm across GPUs: auto (default), true or false",
+}
+NAN_POLICIES = ("stop", "skip")
+SYNC_BN_CHOICES = ("auto", True, False)
 
 TRAIN_KEYS = ("batch_size", "iters", "train_dataset", "optimizer", "lr_scheduler", "loss", "model")
 EVAL_KEYS = ("model", "val_dataset")
@@ -132,6 +157,101 @@ def _sync_ignore_index(cfg: dict) -> None:
     _walk_losses(cfg["loss"].get("types", []), "loss.types", visit)
 
 
+TEST_CONFIG_KEYS = ("is_slide", "crop_size", "stride", "aug_eval", "scales", "flip_horizontal",
+                    "flip_vertical")
+
+
+def _pair(name: str, value) -> list[int]:
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+        raise ConfigError(f"test_config.{name} must be two positive ints [width, height], "
+                          f"got {value!r}.")
+    return [int(value[0]), int(value[1])]
+
+
+def check_test_config(test_config: dict | None) -> dict:
+    """PaddleSeg's ``test_config`` with defaults filled in and every value checked.
+
+    Keys: ``is_slide`` (with ``crop_size`` and ``stride``, each [w, h]); ``aug_eval`` (with
+    ``scales``: a float or a list, and ``flip_horizontal``, ``flip_vertical``). Without
+    ``aug_eval`` the scales and flips are not used, as in PaddleSeg.
+
+    Raises:
+        ConfigError: an unknown key or a bad value, named.
+    """
+    cfg = dict(test_config or {})
+    unknown = sorted(set(cfg) - set(TEST_CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(f"test_config: unknown key(s) {unknown}; known: {list(TEST_CONFIG_KEYS)}.")
+    out = {}
+    for k in ("is_slide", "aug_eval", "flip_horizontal", "flip_vertical"):
+        out[k] = cfg.get(k, False)
+        if not isinstance(out[k], bool):
+            raise ConfigError(f"test_config.{k} must be true or false, got {out[k]!r}.")
+    if out["is_slide"]:
+        for k in ("crop_size", "stride"):
+            if cfg.get(k) is None:
+                raise ConfigError(f"test_config: is_slide needs {k}: [width, height].")
+            out[k] = _pair(k, cfg[k])
+    scales = cfg.get("scales", 1.0)
+    scales = [scales] if isinstance(scales, (int, float)) and not isinstance(scales, bool) \
+        else scales
+    if (not isinstance(scales, (list, tuple)) or not scales
+            or not all(isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0
+                       for s in scales)):
+        raise ConfigError(f"test_config.scales must be a positive number or a list of them, "
+                          f"got {cfg.get('scales')!r}.")
+    out["scales"] = [float(s) for s in scales]
+    return out
+
+
+def check_nan_policy(policy: Any) -> str:
+    """``policy`` if it is 'stop' or 'skip' (None: 'stop'); else ConfigError naming the key."""
+    policy = "stop" if policy is None else policy
+    if policy not in NAN_POLICIES:
+        raise ConfigError(f"nan_policy: expected stop or skip, got {policy!r}.")
+    return policy
+
+
+def check_sync_bn(setting: Any) -> str | bool:
+    """``setting`` if it is auto, true or false (None: 'auto'); else ConfigError naming the key."""
+    setting = "auto" if setting is None else setting
+    if setting not in SYNC_BN_CHOICES or (setting != "auto" and not isinstance(setting, bool)):
+        raise ConfigError(f"sync_bn: expected auto, true or false, got {setting!r}.")
+    return setting
+
+
+def _reject_unknown_keys(cfg: dict) -> None:
+    for key in cfg:
+        if key in TOP_LEVEL_KEYS:
+            continue
+        close = difflib.get_close_matches(str(key), list(TOP_LEVEL_KEYS), n=3, cutoff=0.6)
+        hint = (f"Did you mean {' or '.join(close)}?" if close
+                else f"Known keys: {', '.join(TOP_LEVEL_KEYS)}.")
+        raise ConfigError(f"unknown top-level key '{key}'. {hint} Fix or remove it (a typo "
+                          f"would otherwise be ignored).")
+
+
+def _check_positive_ints(cfg: dict) -> None:
+    for key in ("batch_size", "iters", "save_interval"):
+        value = cfg.get(key)
+        if key in cfg and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise ConfigError(f"{key} must be a positive integer, got {value!r}.")
+
+
+def _check_engine_keys(cfg: dict) -> None:
+    if cfg.get("to_static_training"):
+        raise ConfigError("to_static_training: true is not supported; humanseg trains in dynamic "
+                          "mode (remove the key or set it to false).")
+    if "test_config" in cfg and cfg["test_config"] is not None:
+        if not isinstance(cfg["test_config"], dict):
+            raise ConfigError(f"test_config must be a mapping, got "
+                              f"{type(cfg['test_config']).__name__}.")
+        check_test_config(cfg["test_config"])
+    check_nan_policy(cfg.get("nan_policy"))
+    check_sync_bn(cfg.get("sync_bn"))
+
+
 def check_config(cfg: dict, required: tuple[str, ...] = TRAIN_KEYS) -> dict:
     """Check ``cfg`` in place and fill PaddleSeg's implied values; returns ``cfg``.
 
@@ -142,12 +262,12 @@ def check_config(cfg: dict, required: tuple[str, ...] = TRAIN_KEYS) -> dict:
     Raises:
         ConfigError: naming the key and the fix.
     """
+    _reject_unknown_keys(cfg)
     _require_keys(cfg, required)
     _require_typed(cfg)
     _check_loss(cfg)
     _sync_num_classes(cfg)
     _sync_ignore_index(cfg)
-    for key in ("batch_size", "iters"):
-        if key in cfg and (not isinstance(cfg[key], int) or cfg[key] <= 0):
-            raise ConfigError(f"{key} must be a positive integer, got {cfg[key]!r}.")
+    _check_positive_ints(cfg)
+    _check_engine_keys(cfg)
     return cfg

@@ -11,6 +11,16 @@ from humanseg.errors import ConfigError
 
 BASE_KEY = "_base_"
 INHERIT_KEY = "_inherited_"
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def resolve_data_path(path: str) -> str:
+    """A relative data path as given (from the current directory) if it exists there, else from
+    the project root, so configs' ``data/...`` paths work from any working directory."""
+    if os.path.isabs(path) or os.path.exists(path):
+        return path
+    candidate = os.path.join(PROJECT_ROOT, path)
+    return candidate if os.path.exists(candidate) else path
 
 
 def _read_yaml(path: str) -> dict:

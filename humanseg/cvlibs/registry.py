@@ -76,6 +76,10 @@ TRANSFORMS = Registry("transform", ["humanseg.transforms"])
 OPTIMIZERS = Registry("optimizer", ["humanseg.optimizers"])
 LR_SCHEDULERS = Registry("lr_scheduler", ["humanseg.optimizers"])
 ALL_REGISTRIES = [MODELS, BACKBONES, LOSSES, DATASETS, TRANSFORMS, OPTIMIZERS, LR_SCHEDULERS]
+# The registry a nested section's ``type`` belongs to, by the key that holds it (a backbone inside
+# a model, the transforms and inner datasets of a dataset, the losses of a MixedLoss).
+NESTED_REGISTRIES = {"backbone": BACKBONES, "transforms": TRANSFORMS, "datasets": DATASETS,
+                     "losses": LOSSES, "types": LOSSES}
 
 
 def unknown_type_message(key: str, registries: list[Registry]) -> str:
@@ -103,7 +107,9 @@ def build(cfg: Any, registry: Registry | None = None, where: str = "config") -> 
 
     Args:
         cfg: A dict with ``type``, a list, or a plain value (returned as is).
-        registry: Registry searched first for every ``type`` (then all registries).
+        registry: Registry searched first for every ``type`` (then all registries); a nested
+            section under a key of ``NESTED_REGISTRIES`` (``backbone``, ``transforms``, ...) uses
+            that key's registry, which an unknown ``type`` there is reported against.
         where: Config path of ``cfg`` (e.g. ``model.backbone``) used in error messages.
 
     Raises:
@@ -114,7 +120,8 @@ def build(cfg: Any, registry: Registry | None = None, where: str = "config") -> 
         return [build(item, registry, f"{where}[{i}]") for i, item in enumerate(cfg)]
     if not isinstance(cfg, dict):
         return cfg
-    args = {k: build(v, registry, f"{where}.{k}") for k, v in cfg.items() if k != "type"}
+    args = {k: build(v, NESTED_REGISTRIES.get(k, registry), f"{where}.{k}")
+            for k, v in cfg.items() if k != "type"}
     if "type" not in cfg:
         return args
     type_name = cfg["type"]

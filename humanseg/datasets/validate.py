@@ -104,7 +104,7 @@ def splits_from_config(cfg: dict) -> list[Split]:
 
 
 def _section_splits(section: dict, where: str) -> list[Split]:
-    from humanseg.cvlibs.builder import resolve_data_path
+    from humanseg.cvlibs.config import resolve_data_path
     from humanseg.cvlibs.registry import DATASETS
     from humanseg.datasets.cityscapes import Cityscapes
 

@@ -10,7 +10,8 @@ import paddle.nn.functional as F
 from tqdm import tqdm
 
 from humanseg.datasets.loader import build_eval_loader, raise_if_error
-from humanseg.engine.infer import check_test_config, describe_test_config, eval_logits
+from humanseg.cvlibs.checks import check_test_config
+from humanseg.engine.infer import describe_test_config, eval_logits
 from humanseg.metrics import BoundaryFMetric, ConnectivityMetric, FlickerMetric, IoUMetric
 from humanseg.metrics.boundary import DEFAULT_TOLERANCE
 from humanseg.utils.dist import DistEnv, all_reduce_attrs
@@ -82,7 +83,7 @@ def evaluate(model: paddle.nn.Layer, dataset, num_workers: int = 0, progress: bo
     foreground probability on them.
 
     Args:
-        test_config: PaddleSeg's ``test_config`` (``humanseg.engine.infer.check_test_config``);
+        test_config: PaddleSeg's ``test_config`` (``humanseg.cvlibs.checks.check_test_config``);
             default whole image.
         boundary_tolerance: Of the boundary F-score: pixels, or a fraction of the diagonal.
 

@@ -1,7 +1,15 @@
-"""Trainer hooks: logging, periodic evaluation, checkpoints and the best model."""
+"""Every trainer hook: logging, evaluation, the best model, checkpoints, timing, VisualDL and
+the distributed parameter check.
+
+A hook subclasses :class:`Hook` and overrides the stages it needs. What a hook must remember
+across a resume it returns from ``state_dict``; the trainer saves that in each checkpoint's
+training state and gives it back through ``set_state_dict``, so a resumed run writes the same
+files as an uninterrupted one.
+"""
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import sys
@@ -11,10 +19,41 @@ from collections import defaultdict
 import paddle
 
 from humanseg.engine.evaluate import summary_line
+from humanseg.engine.vdl import EVAL_SCALARS, log_writer_class, predict_panels
 from humanseg.utils.checkpoint import (prune_checkpoints, remove_stale_temporaries,
                                        save_best_model, save_checkpoint)
 from humanseg.utils.atomic import write_json_atomically
 from humanseg.utils.logger import logger
+
+
+class Hook:
+    """The stages a trainer calls, each with the trainer; all do nothing by default.
+
+    Order: ``before_train``, then per iteration ``after_step`` (and ``on_eval`` with the metrics
+    whenever an evaluation ran), ``on_interrupt`` when a signal stops the run, ``after_train``.
+    """
+
+    def before_train(self, trainer) -> None:
+        pass
+
+    def after_step(self, trainer) -> None:
+        pass
+
+    def on_eval(self, trainer, metrics: dict) -> None:
+        pass
+
+    def on_interrupt(self, trainer) -> None:
+        pass
+
+    def after_train(self, trainer) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        """What this hook needs to continue exactly after a resume (empty: nothing)."""
+        return {}
+
+    def set_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned."""
 
 
 def _hms(seconds: float) -> str:
@@ -30,7 +69,7 @@ def memory_text() -> str:
     return f"peak_rss={peak / (2 ** 20 if sys.platform == 'darwin' else 2 ** 10):.0f}MB"
 
 
-class LoggerHook:
+class LoggerHook(Hook):
     """Every ``log_iters`` iterations: losses (averaged), lr, batch/reader cost, ips, ETA and memory.
 
     The averages are also left in ``trainer.state['train_log']`` for other writers (VisualDL).
@@ -79,21 +118,28 @@ class LoggerHook:
         self._sums.clear()
         self._count = 0
 
+    def state_dict(self) -> dict:
+        return {"sums": dict(self._sums), "count": self._count}
 
-class EvalHook:
-    """Evaluate every ``interval`` iterations and at the end; results in ``trainer.state['eval']``.
+    def set_state_dict(self, state: dict) -> None:
+        self._sums = defaultdict(float, state["sums"])
+        self._count = state["count"]
+
+
+class EvalHook(Hook):
+    """Evaluate every ``interval`` iterations and at the end; results in ``trainer.state['eval']``
+    and, through the trainer, in every hook's ``on_eval``.
 
     Args:
         eval_fn: Called with the model, returns the metrics dict.
         interval: Iterations between evaluations.
-        on_result: Called with (trainer, metrics) after each evaluation (e.g. best-model saving).
         history_path: If given (rank 0: ``<save_dir>/eval_history.json``), the list of every
             evaluation so far (``{"iter": ..., **metrics}``) is rewritten there atomically after
             each one. A resumed run starts from the entries of earlier iterations in that file.
     """
 
-    def __init__(self, eval_fn, interval: int, on_result=None, history_path: str | None = None):
-        self.eval_fn, self.interval, self.on_result = eval_fn, max(int(interval), 1), on_result
+    def __init__(self, eval_fn, interval: int, history_path: str | None = None):
+        self.eval_fn, self.interval = eval_fn, max(int(interval), 1)
         self.history_path = history_path
         self.history: list[dict] = []
 
@@ -114,11 +160,10 @@ class EvalHook:
             write_json_atomically(self.history_path, self.history)
         logger.info(f"[EVAL] iter={trainer.iter} {summary_line(metrics)} class_IoU="
                     f"{[round(v, 4) for v in metrics['class_iou']]}")
-        if self.on_result:
-            self.on_result(trainer, metrics)
+        trainer.call_hooks("on_eval", metrics)
 
 
-class CheckpointHook:
+class CheckpointHook(Hook):
     """Save ``iter_N/`` every ``interval`` iterations, at the end and on interruption; keep the
     newest ``keep_max``. Sets ``trainer.last_checkpoint``.
 
@@ -159,22 +204,29 @@ class CheckpointHook:
             self.save(trainer)
 
 
-class BestModelSaver:
-    """``EvalHook.on_result`` callback: keeps ``best_model/`` at the highest mIoU seen."""
+class BestModelSaver(Hook):
+    """Keeps ``best_model/`` at the highest mIoU evaluated so far; the best mIoU and its
+    iteration are part of the checkpoint, so a resumed run replaces it only by a better model."""
 
     def __init__(self, save_dir: str, config_text: str):
         self.save_dir, self.config_text = save_dir, config_text
         self.best_miou, self.best_iter = -1.0, -1
 
-    def __call__(self, trainer, metrics: dict) -> None:
+    def on_eval(self, trainer, metrics: dict) -> None:
         if metrics["miou"] > self.best_miou:
             self.best_miou, self.best_iter = metrics["miou"], trainer.iter
             save_best_model(self.save_dir, trainer.model, self.config_text,
                             {"iter": trainer.iter, **metrics})
         logger.info(f"[EVAL] best mIoU={self.best_miou:.4f} at iter {self.best_iter}")
 
+    def state_dict(self) -> dict:
+        return {"best_miou": self.best_miou, "best_iter": self.best_iter}
 
-class TimerHook:
+    def set_state_dict(self, state: dict) -> None:
+        self.best_miou, self.best_iter = float(state["best_miou"]), int(state["best_iter"])
+
+
+class TimerHook(Hook):
     """Records wall time and writes ``train_summary.json`` (iterations, seconds, last eval)."""
 
     def __init__(self, save_dir: str):
@@ -193,3 +245,79 @@ class TimerHook:
         write_json_atomically(os.path.join(self.save_dir, "train_summary.json"), summary)
         logger.info(f"[TRAIN] done: {trainer.iter - self.start_iter} iterations in "
                     f"{_hms(seconds)}")
+
+
+class VisualDLHook(Hook):
+    """``--use_vdl``: writes the LoggerHook's averages every ``log_iters`` and, in ``on_eval``,
+    the metrics and image panels of each evaluation (tags: ``humanseg.engine.vdl``).
+
+    Args:
+        logdir: The VisualDL log folder.
+        val_dataset: Dataset the panels come from (None: no panels).
+        num_panels: Panels per evaluation (the first validation images, the same each time).
+    """
+
+    def __init__(self, logdir: str, val_dataset=None, num_panels: int = 2):
+        self._writer_class = log_writer_class()
+        self.writer = None
+        self.logdir = logdir
+        self.val_dataset = val_dataset
+        self.num_panels = min(num_panels, len(val_dataset)) if val_dataset is not None else 0
+
+    def before_train(self, trainer) -> None:
+        os.makedirs(self.logdir, exist_ok=True)
+        self.writer = self._writer_class(logdir=self.logdir)
+
+    def _scalar(self, tag: str, value, step: int) -> None:
+        value = float(value)
+        if math.isfinite(value):
+            self.writer.add_scalar(tag=tag, value=value, step=step)
+
+    def after_step(self, trainer) -> None:
+        log = trainer.state.get("train_log")
+        if not log or log["iter"] != trainer.iter:
+            return
+        step = trainer.iter
+        self._scalar("Train/loss", log["loss"], step)
+        for name, value in log["terms"].items():
+            self._scalar(f"Train/{name}", value, step)
+        for key in ("lr", "batch_cost", "reader_cost"):
+            self._scalar(f"Train/{key}", log[key], step)
+        if trainer.nan_skips:
+            self._scalar("Train/nan_skips", trainer.nan_skips, step)
+
+    def on_eval(self, trainer, metrics: dict) -> None:
+        step = trainer.iter
+        for key, name in EVAL_SCALARS.items():
+            if metrics.get(key) is not None:  # flicker: video datasets only
+                self._scalar(f"Evaluate/{name}", metrics[key], step)
+        for k, value in enumerate(metrics.get("class_iou", [])):
+            self._scalar(f"Evaluate/class_IoU/{k}", value, step)
+        if self.num_panels:
+            panels = predict_panels(trainer.model, self.val_dataset, list(range(self.num_panels)))
+            for i, panel in enumerate(panels):
+                self.writer.add_image(tag=f"Evaluate/panel_{i}", img=panel, step=step)
+        self.writer.flush()
+
+    def on_interrupt(self, trainer) -> None:
+        self.writer.flush()
+
+    def after_train(self, trainer) -> None:
+        self.writer.close()
+        self.writer = None
+
+
+class ParamSyncCheck(Hook):
+    """After training with several ranks: compare the trainable parameters' digests."""
+
+    def __init__(self, dist):
+        self.dist = dist
+
+    def after_train(self, trainer) -> None:
+        from humanseg.utils.dist import gather_objects, params_digest
+        digests = gather_objects(params_digest(trainer.model), self.dist)
+        if len(set(digests)) == 1:
+            logger.info(f"[DIST] trainable parameters identical on all {len(digests)} ranks "
+                        f"(sha256 {digests[0][:16]})")
+        else:
+            logger.warning(f"[DIST] trainable parameters differ between ranks: {digests}")

@@ -36,54 +36,6 @@ def inference(model: paddle.nn.Layer, img: paddle.Tensor, trans_info: list | Non
 
 
 # ----------------------------------------------------------------------------- evaluation modes
-TEST_CONFIG_KEYS = ("is_slide", "crop_size", "stride", "aug_eval", "scales", "flip_horizontal",
-                    "flip_vertical")
-
-
-def _pair(name: str, value) -> list[int]:
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
-        raise ConfigError(f"test_config.{name} must be two positive ints [width, height], "
-                          f"got {value!r}.")
-    return [int(value[0]), int(value[1])]
-
-
-def check_test_config(test_config: dict | None) -> dict:
-    """PaddleSeg's ``test_config`` with defaults filled in and every value checked.
-
-    Keys: ``is_slide`` (with ``crop_size`` and ``stride``, each [w, h]); ``aug_eval`` (with
-    ``scales``: a float or a list, and ``flip_horizontal``, ``flip_vertical``). Without
-    ``aug_eval`` the scales and flips are not used, as in PaddleSeg.
-
-    Raises:
-        ConfigError: an unknown key or a bad value, named.
-    """
-    cfg = dict(test_config or {})
-    unknown = sorted(set(cfg) - set(TEST_CONFIG_KEYS))
-    if unknown:
-        raise ConfigError(f"test_config: unknown key(s) {unknown}; known: {list(TEST_CONFIG_KEYS)}.")
-    out = {}
-    for k in ("is_slide", "aug_eval", "flip_horizontal", "flip_vertical"):
-        out[k] = cfg.get(k, False)
-        if not isinstance(out[k], bool):
-            raise ConfigError(f"test_config.{k} must be true or false, got {out[k]!r}.")
-    if out["is_slide"]:
-        for k in ("crop_size", "stride"):
-            if cfg.get(k) is None:
-                raise ConfigError(f"test_config: is_slide needs {k}: [width, height].")
-            out[k] = _pair(k, cfg[k])
-    scales = cfg.get("scales", 1.0)
-    scales = [scales] if isinstance(scales, (int, float)) and not isinstance(scales, bool) \
-        else scales
-    if (not isinstance(scales, (list, tuple)) or not scales
-            or not all(isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0
-                       for s in scales)):
-        raise ConfigError(f"test_config.scales must be a positive number or a list of them, "
-                          f"got {cfg.get('scales')!r}.")
-    out["scales"] = [float(s) for s in scales]
-    return out
-
-
 def flip_combinations(flip_horizontal: bool = False, flip_vertical: bool = False) -> list:
     """(horizontal, vertical) flips to average: none first, then h, v, both (as PaddleSeg)."""
     combos = [(False, False)]
@@ -168,7 +120,7 @@ def aug_inference(model: paddle.nn.Layer, img: paddle.Tensor, scales: list[float
 
 def eval_logits(model: paddle.nn.Layer, img: paddle.Tensor, trans_info: list | None = None,
                 test_config: dict | None = None) -> paddle.Tensor:
-    """Logits for evaluation as ``test_config`` (checked by ``check_test_config``) says, mapped
+    """Logits for evaluation as ``test_config`` (checked by ``cvlibs.checks.check_test_config``) says, mapped
     back through ``trans_info`` to the label's size."""
     tc = test_config or {"is_slide": False, "aug_eval": False}
     slide = {k: tc.get(k) for k in ("is_slide", "crop_size", "stride")}

@@ -78,34 +78,3 @@ def dry_check(model: paddle.nn.Layer, loss_fn: Callable, dataset: Any,
         _restore(model, snapshot)
         if not was_training:
             model.eval()
-
-
-def url_keys(node: Any, where: str = "model") -> list[str]:
-    """Config keys under ``node`` named ``pretrained`` whose value is a URL."""
-    found = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            path = f"{where}.{key}"
-            if key == "pretrained" and isinstance(value, str) and "://" in value:
-                found.append(path)
-            found += url_keys(value, path)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += url_keys(value, f"{where}[{i}]")
-    return found
-
-
-def build_model_with_hint(builder) -> paddle.nn.Layer:
-    """``builder.model``; a failed ``pretrained`` download names the key and the two ways out."""
-    try:
-        return builder.model
-    except ConfigError as e:
-        keys = url_keys(builder.cfg.get("model"))
-        if not keys or "download" not in str(e):
-            raise
-        key = keys[0]
-        raise ConfigError(
-            f"{e}\n{', '.join(keys)}: the pretrained weights could not be downloaded. Download "
-            f"them elsewhere and point the key at the local file (--opts {key}=/path/to/"
-            f"model.pdparams), or set it to null (--opts {key}=null) to start from random "
-            f"weights.") from e

@@ -10,16 +10,14 @@ import os
 from dataclasses import dataclass
 
 from humanseg.cvlibs.builder import SegBuilder
-from humanseg.datasets.loader import build_train_loader
 from humanseg.engine.amp import Precision
 from humanseg.engine.evaluate import evaluate
-from humanseg.engine.hooks import BestModelSaver, CheckpointHook, EvalHook, LoggerHook, TimerHook
-from humanseg.engine.infer import check_test_config
-from humanseg.engine.preflight import build_model_with_hint, dry_check
-from humanseg.engine.trainer import Trainer, check_nan_policy
+from humanseg.engine.hooks import (BestModelSaver, CheckpointHook, EvalHook, Hook, LoggerHook,
+                                   ParamSyncCheck, TimerHook, VisualDLHook)
+from humanseg.engine.preflight import dry_check
+from humanseg.engine.trainer import Trainer
 from humanseg.utils.checkpoint import load_checkpoint, resolve_resume
-from humanseg.utils.dist import (DistEnv, broadcast_statistics, gather_objects, params_digest,
-                                 resolve_sync_bn, wrap_model)
+from humanseg.utils.dist import DistEnv, broadcast_statistics, resolve_sync_bn, wrap_model
 from humanseg.utils.env import env_info
 from humanseg.utils.logger import logger, setup_logging
 
@@ -63,32 +61,6 @@ def record_run(save_dir: str, config_path: str, config_text: str, dist: DistEnv)
     logger.info(f"config ({os.path.abspath(config_path)}):\n{config_text}")
 
 
-def chain(*callbacks):
-    """One ``on_result(trainer, metrics)`` calling each non-None callback in turn."""
-    callbacks = [c for c in callbacks if c is not None]
-
-    def call(trainer, metrics: dict) -> None:
-        for callback in callbacks:
-            callback(trainer, metrics)
-
-    return call if callbacks else None
-
-
-class ParamSyncCheck:
-    """After training with several ranks: compare the trainable parameters' digests."""
-
-    def __init__(self, dist: DistEnv):
-        self.dist = dist
-
-    def after_train(self, trainer) -> None:
-        digests = gather_objects(params_digest(trainer.model), self.dist)
-        if len(set(digests)) == 1:
-            logger.info(f"[DIST] trainable parameters identical on all {len(digests)} ranks "
-                        f"(sha256 {digests[0][:16]})")
-        else:
-            logger.warning(f"[DIST] trainable parameters differ between ranks: {digests}")
-
-
 def evaluate_on_ranks(model, dataset, num_workers: int, dist: DistEnv,
                       test_config: dict | None = None) -> dict:
     """``evaluate`` with rank 0's BN statistics on every rank (those its checkpoints hold), each
@@ -100,24 +72,23 @@ def evaluate_on_ranks(model, dataset, num_workers: int, dist: DistEnv,
 
 
 def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset,
-                test_config: dict | None = None) -> list:
-    """Logger, VisualDL, evaluation + best model, checkpoints, timer; writers on rank 0 only."""
+                test_config: dict | None = None) -> list[Hook]:
+    """Logger, VisualDL, evaluation, best model, checkpoints, timer; writers on rank 0 only.
+
+    The best-model saver and VisualDL come after the evaluation hook, which calls their
+    ``on_eval``, and before the checkpoint hook, so a checkpoint holds the best mIoU so far."""
     interval = opts.save_interval
-    hooks: list = [LoggerHook(opts.log_iters)]
-    vdl = None
-    if opts.use_vdl and dist.is_main:
-        from humanseg.engine.vdl import VisualDLHook
-        vdl = VisualDLHook(os.path.join(opts.save_dir, "vdl_log"), val_dataset)
-        hooks.append(vdl)
+    hooks: list[Hook] = [LoggerHook(opts.log_iters)]
     if val_dataset is not None:
-        best = BestModelSaver(opts.save_dir, config_text) if dist.is_main else None
         eval_fn = functools.partial(evaluate_on_ranks, dataset=val_dataset,
                                     num_workers=opts.num_workers, dist=dist,
                                     test_config=test_config)
         history = os.path.join(opts.save_dir, "eval_history.json") if dist.is_main else None
-        hooks.append(EvalHook(eval_fn, interval,
-                              on_result=chain(best, vdl.on_eval if vdl else None),
-                              history_path=history))
+        hooks.append(EvalHook(eval_fn, interval, history_path=history))
+        if dist.is_main:
+            hooks.append(BestModelSaver(opts.save_dir, config_text))
+    if opts.use_vdl and dist.is_main:
+        hooks.append(VisualDLHook(os.path.join(opts.save_dir, "vdl_log"), val_dataset))
     hooks.append(CheckpointHook(opts.save_dir, interval, opts.keep_checkpoint_max,
                                 enabled=dist.is_main))
     if dist.is_main:
@@ -137,9 +108,8 @@ def _resume(trainer: Trainer, opts: TrainOptions) -> None:
     logger.info(f"resumed from {path} at iteration {trainer.iter}")
 
 
-def _log_scale(cfg: dict, dist: DistEnv) -> None:
-    per_rank = cfg["batch_size"]
-    lr = (cfg.get("lr_scheduler") or {}).get("learning_rate")
+def _log_scale(per_rank: int, lr_scheduler: dict, dist: DistEnv) -> None:
+    lr = lr_scheduler.get("learning_rate")
     logger.info(f"data parallel: {dist.world_size} rank(s); batch_size {per_rank} per rank, "
                 f"effective batch size {per_rank * dist.world_size} "
                 f"({per_rank} x {dist.world_size})")
@@ -149,35 +119,32 @@ def _log_scale(cfg: dict, dist: DistEnv) -> None:
 
 
 def build_trainer(cfg: dict, config_text: str, opts: TrainOptions, dist: DistEnv) -> Trainer:
-    """Build, check and wire a Trainer from a checked config; resume if asked.
+    """Wire a Trainer from a checked config (every object comes from ``SegBuilder``); resume if
+    asked.
 
     Raises:
         ConfigError: a config mistake, found before the first step.
     """
     builder = SegBuilder(cfg)
-    model = build_model_with_hint(builder)
-    loss_fn, train_dataset = builder.loss, builder.train_dataset
+    model, loss_fn, train_dataset = builder.model, builder.loss, builder.train_dataset
     optimizer, lr_scheduler = builder.optimizer, builder.lr_scheduler
     val_dataset = builder.val_dataset if opts.do_eval else None
-    test_config = check_test_config(cfg.get("test_config")) if opts.do_eval else None
-    nan_policy = check_nan_policy(cfg.get("nan_policy", "stop"))
-    sync_bn, bn_message = resolve_sync_bn(cfg.get("sync_bn", "auto"), opts.device, dist)
-    sampler, loader = build_train_loader(train_dataset, cfg["batch_size"], seed=opts.seed,
-                                         num_workers=opts.num_workers, rank=dist.rank,
-                                         world_size=dist.world_size)
+    test_config = builder.test_config if opts.do_eval else None
+    sync_bn, bn_message = resolve_sync_bn(builder.sync_bn, opts.device, dist)
+    sampler, loader = builder.train_loader(opts.seed, opts.num_workers, dist.rank, dist.world_size)
     dry_check(model, loss_fn, train_dataset, getattr(train_dataset, "num_classes", None))
     precision = Precision(opts.precision, opts.device, opts.amp_level)
     model, optimizer = precision.decorate(model, optimizer)
     train_model = wrap_model(model, dist, sync_bn)
-    trainer = Trainer(model, loss_fn, optimizer, lr_scheduler, sampler, loader, cfg["iters"],
+    trainer = Trainer(model, loss_fn, optimizer, lr_scheduler, sampler, loader, builder.iters,
                       build_hooks(opts, dist, config_text, val_dataset, test_config),
-                      precision=precision,
-                      train_model=train_model, dist=dist, nan_policy=nan_policy)
+                      precision=precision, train_model=train_model, dist=dist,
+                      nan_policy=builder.nan_policy)
     if opts.resume_model:
         _resume(trainer, opts)
-    _log_scale(cfg, dist)
+    _log_scale(builder.batch_size, cfg.get("lr_scheduler") or {}, dist)
     logger.info(bn_message)
     logger.info(precision.message)
-    logger.info(f"training {type(model).__name__} for {cfg['iters']} iterations, "
-                f"{len(train_dataset)} training images, nan_policy: {nan_policy}")
+    logger.info(f"training {type(model).__name__} for {builder.iters} iterations, "
+                f"{len(train_dataset)} training images, nan_policy: {builder.nan_policy}")
     return trainer

@@ -12,11 +12,11 @@ import paddle
 
 from humanseg.datasets.loader import close_iterator, raise_if_error
 from humanseg.engine.amp import Precision
-from humanseg.errors import ConfigError, HumanSegError
+from humanseg.cvlibs.checks import check_nan_policy
+from humanseg.errors import HumanSegError
 from humanseg.utils.dist import DistEnv, all_reduce_sum, non_trainable_state
 from humanseg.utils.logger import logger
 
-NAN_POLICIES = ("stop", "skip")
 
 
 class TrainingDiverged(HumanSegError):
@@ -67,13 +67,6 @@ class StopSignals:
         self._previous.clear()
 
 
-def check_nan_policy(policy: str) -> str:
-    """Return ``policy`` if it is 'stop' or 'skip'; else raise ConfigError naming the key."""
-    if policy not in NAN_POLICIES:
-        raise ConfigError(f"nan_policy: expected stop or skip, got {policy!r}.")
-    return policy
-
-
 class Trainer:
     """Iteration-based trainer (PaddleSeg's ``iters``), extended through hooks.
 
@@ -85,8 +78,8 @@ class Trainer:
         sampler: ``SeededBatchSampler`` of ``loader`` (epochs and data position).
         loader: Yields dicts with 'img' and 'label'.
         max_iters: Iteration to stop at.
-        hooks: Objects with any of before_train, after_step, after_train, on_interrupt
-            (each called with the trainer).
+        hooks: :class:`~humanseg.engine.hooks.Hook` instances, called in order; their
+            ``state_dict`` is part of ``train_state``.
         precision: Mixed-precision policy (default fp32).
         train_model: The layer called in training (``paddle.DataParallel(model)`` when
             distributed); defaults to ``model``.
@@ -119,11 +112,20 @@ class Trainer:
         self._signals: StopSignals | None = None
         self._stop_requested = False
 
-    def _call_hooks(self, stage: str) -> None:
+    def call_hooks(self, stage: str, *args) -> None:
+        """Call ``stage`` (a :class:`~humanseg.engine.hooks.Hook` method) of every hook in order."""
         for hook in self.hooks:
-            fn = getattr(hook, stage, None)
-            if fn is not None:
-                fn(self)
+            getattr(hook, stage)(self, *args)
+
+    def _hook_keys(self) -> list[str]:
+        """A checkpoint name per hook: its class name, numbered when a class occurs twice."""
+        names = [type(h).__name__ for h in self.hooks]
+        return [n if names.count(n) == 1 else f"{n}#{names[:i].count(n)}"
+                for i, n in enumerate(names)]
+
+    def hooks_state(self) -> dict:
+        return {key: state for key, hook in zip(self._hook_keys(), self.hooks)
+                if (state := hook.state_dict())}
 
     def _next_batch(self) -> dict:
         while True:
@@ -150,6 +152,7 @@ class Trainer:
                 "lr_scheduler": self.lr_scheduler.state_dict(),
                 "scaler": self.precision.state_dict(),
                 "nan_skips": self.nan_skips,
+                "hooks": self.hooks_state(),
                 "rng": {"python": random.getstate(), "numpy": np.random.get_state(),
                         "paddle": paddle.get_rng_state()}}
 
@@ -161,6 +164,10 @@ class Trainer:
         self.lr_scheduler.set_state_dict(state["lr_scheduler"])
         self.precision.set_state_dict(state.get("scaler"))
         self.nan_skips = state.get("nan_skips", 0)
+        hooks_state = state.get("hooks", {})
+        for key, hook in zip(self._hook_keys(), self.hooks):
+            if key in hooks_state:
+                hook.set_state_dict(hooks_state[key])
         rng = state.get("rng")
         if rng:
             random.setstate(rng["python"])
@@ -179,22 +186,22 @@ class Trainer:
         """Run until ``max_iters``; on SIGINT/SIGTERM stop after the current step, let hooks save
         (``on_interrupt``) and raise TrainingInterrupted."""
         self.train_model.train()
-        self._call_hooks("before_train")
+        self.call_hooks("before_train")
         try:
             with StopSignals() as self._signals:
                 while self.iter < self.max_iters:
                     self.run_step()
                     self.iter += 1
-                    self._call_hooks("after_step")
+                    self.call_hooks("after_step")
                     if self._stop_requested:
                         self._interrupt()
         finally:
             self._close_batches()
         self._signals = None
-        self._call_hooks("after_train")
+        self.call_hooks("after_train")
 
     def _interrupt(self) -> None:
-        self._call_hooks("on_interrupt")
+        self.call_hooks("on_interrupt")
         signum = (self._signals.signum if self._signals else None) or signal.SIGINT
         where = self.last_checkpoint or "no checkpoint (this process does not write them)"
         raise TrainingInterrupted(f"interrupted at iteration {self.iter}; saved {where}; "

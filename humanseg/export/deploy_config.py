@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from humanseg.cvlibs.builder import eval_transforms_section
 from humanseg.cvlibs.registry import DATASETS, TRANSFORMS, build
 from humanseg.errors import ConfigError
 from humanseg.export.exporter import INPUT_NAME, MODEL_FILENAME, PARAMS_FILENAME
@@ -27,20 +28,6 @@ DEPLOY_FILENAME = "deploy.yaml"
 DEPLOY_TRANSFORMS = ("Resize", "ResizeByShort", "ResizeByLong", "LimitLong", "Padding",
                      "PaddingByAspectRatio", "Normalize")
 PERSON_DATASETS = ("PPHumanSeg14K", "SUPERVISELY")
-
-
-def transforms_section(cfg: dict) -> tuple[list, str]:
-    """The config's ``export.transforms``, else ``val_dataset.transforms``, and its key."""
-    for key, section in (("export.transforms", (cfg.get("export") or {}).get("transforms")),
-                         ("val_dataset.transforms",
-                          (cfg.get("val_dataset") or {}).get("transforms"))):
-        if section is not None:
-            if not isinstance(section, list):
-                raise ConfigError(f"{key} must be a list of transforms; got {type(section).__name__}")
-            return section, key
-    raise ConfigError("no preprocessing to export: add export.transforms (or "
-                      "val_dataset.transforms) to the config, e.g. [{type: Resize, target_size: "
-                      "[398, 224]}, {type: Normalize}].")
 
 
 def _plain(value: Any) -> Any:
@@ -89,7 +76,7 @@ def deploy_transforms(cfg: dict, img_channels: int = 3) -> tuple[list[dict], str
     Raises:
         ConfigError: naming the transform (by its config key) and the fix.
     """
-    section, key = transforms_section(cfg)
+    section, key = eval_transforms_section(cfg)
     out = []
     for i, item in enumerate(section):
         where = f"{key}[{i}]"

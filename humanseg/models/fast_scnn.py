@@ -10,7 +10,6 @@ import paddle.nn.functional as F
 from humanseg.cvlibs.registry import MODELS
 from humanseg.models.layers import (AuxLayer, ConvBN, ConvBNReLU, PPModule, SeparableConvBNReLU,
                                     resize_to, spatial_size)
-from humanseg.utils.weights import load_pretrained
 
 __all__ = ["FastSCNN"]
 
@@ -124,7 +123,8 @@ class FastSCNN(nn.Layer):
         enable_auxiliary_loss: Add the auxiliary head (needs a second loss in ``loss.types``).
         align_corners: ``align_corners`` of the fusion and final upsampling (the PPM always uses
             ``True``, as PaddleSeg).
-        pretrained: Weights of the whole model (file, directory, archive or URL), loaded strictly.
+        pretrained: Weights of the whole model (file, directory, archive or URL), stored here
+            and loaded strictly by the builder (``cvlibs.builder.build_model``).
         allow_partial_pretrained: Load ``pretrained`` partially (matching tensors only, the rest
             reported).
     """
@@ -144,8 +144,7 @@ class FastSCNN(nn.Layer):
         self.enable_auxiliary_loss = enable_auxiliary_loss
         self.align_corners = align_corners
         self.pretrained = pretrained
-        if pretrained is not None:
-            load_pretrained(self, pretrained, allow_partial=allow_partial_pretrained)
+        self.allow_partial_pretrained = allow_partial_pretrained
 
     def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
         """Return ``[logit]`` or ``[logit, aux_logit]``, each ``[N, num_classes, H, W]``."""

@@ -14,7 +14,6 @@ import paddle.nn as nn
 from humanseg.cvlibs.registry import MODELS
 from humanseg.models.layers import (ConvBNReLU, init_conv_normal_bn_constant, resize_to,
                                     select_channels, spatial_size)
-from humanseg.utils.weights import load_pretrained
 
 __all__ = ["FCN", "FCNHead"]
 
@@ -56,7 +55,8 @@ class FCN(nn.Layer):
         backbone_indices: Backbone output fed to the head.
         channels: Hidden channels of the head; defaults to the backbone feature's.
         align_corners: ``align_corners`` of the final upsampling.
-        pretrained: Weights of the whole model (file, directory, archive or URL), loaded strictly.
+        pretrained: Weights of the whole model (file, directory, archive or URL), stored here
+            and loaded strictly by the builder (``cvlibs.builder.build_model``).
         bias: Whether the head's convolutions have a bias.
         data_format: Only ``"NCHW"``.
         allow_partial_pretrained: Load ``pretrained`` partially (matching tensors only, the rest
@@ -76,8 +76,7 @@ class FCN(nn.Layer):
         self.pretrained = pretrained
         feat_channels = select_channels(backbone.feat_channels, list(backbone_indices), "FCN")
         self.head = FCNHead(num_classes, backbone_indices, feat_channels, channels, bias=bias)
-        if pretrained is not None:
-            load_pretrained(self, pretrained, allow_partial=allow_partial_pretrained)
+        self.allow_partial_pretrained = allow_partial_pretrained
 
     def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
         """Return ``[logit]`` of shape ``[N, num_classes, H, W]``."""

@@ -14,7 +14,6 @@ import paddle.nn.functional as F
 from humanseg.cvlibs.registry import MODELS
 from humanseg.models.layers import (ConvBNReLU, init_conv_normal_bn_constant, resize_to,
                                     select_channels, spatial_size)
-from humanseg.utils.weights import load_pretrained
 
 __all__ = ["OCRNet", "OCRHead", "SpatialGatherBlock", "SpatialOCRModule",
            "ObjectAttentionBlock"]
@@ -147,7 +146,8 @@ class OCRNet(nn.Layer):
         ocr_mid_channels: Channels of the pixel and object representations.
         ocr_key_channels: Channels of the attention.
         align_corners: ``align_corners`` of the final upsampling.
-        pretrained: Weights of the whole model (file, directory, archive or URL), loaded strictly.
+        pretrained: Weights of the whole model (file, directory, archive or URL), stored here
+            and loaded strictly by the builder (``cvlibs.builder.build_model``).
         allow_partial_pretrained: Load ``pretrained`` partially (matching tensors only, the rest
             reported).
     """
@@ -164,8 +164,7 @@ class OCRNet(nn.Layer):
         self.pretrained = pretrained
         in_channels = select_channels(backbone.feat_channels, self.backbone_indices, "OCRNet")
         self.head = OCRHead(num_classes, in_channels, ocr_mid_channels, ocr_key_channels)
-        if pretrained is not None:
-            load_pretrained(self, pretrained, allow_partial=allow_partial_pretrained)
+        self.allow_partial_pretrained = allow_partial_pretrained
 
     def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
         """Return ``[logit, soft_regions]`` (training) or ``[logit]`` (evaluation)."""

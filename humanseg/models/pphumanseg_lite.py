@@ -8,7 +8,6 @@ import paddle.nn.functional as F
 from humanseg.cvlibs.registry import MODELS
 from humanseg.models.layers import (ConvBNReLU, SeparableConvBNReLU, channel_shuffle,
                                     init_conv_normal_bn_constant, resize_to, spatial_size)
-from humanseg.utils.weights import load_pretrained
 
 __all__ = ["PPHumanSegLite"]
 
@@ -79,7 +78,8 @@ class PPHumanSegLite(nn.Layer):
         num_classes: Number of classes.
         in_channels: Input image channels.
         pretrained: Path of a ``.pdparams`` file (or a directory holding ``model.pdparams``)
-            loaded strictly after initialisation (it may also be an archive or a URL).
+            (or an archive or a URL), stored here and loaded strictly by the builder
+            (``cvlibs.builder.build_model``).
         align_corners: ``align_corners`` of both bilinear upsamplings.
         allow_partial_pretrained: Load ``pretrained`` partially (matching tensors only, the rest
             reported), e.g. to fine-tune released weights for another number of classes.
@@ -101,8 +101,7 @@ class PPHumanSegLite(nn.Layer):
         self.depthwise_separable2 = _separable(64, num_classes)
 
         init_conv_normal_bn_constant(self, std=0.001)
-        if pretrained is not None:
-            load_pretrained(self, pretrained, allow_partial=allow_partial_pretrained)
+        self.allow_partial_pretrained = allow_partial_pretrained
 
     def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
         """Return ``[logit]``, the logits of shape ``[N, num_classes, H, W]`` (non-negative)."""

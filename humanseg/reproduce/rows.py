@@ -171,17 +171,11 @@ def evaluate_row(cfg: dict, weights: str, device: str) -> dict:
     from humanseg.cli import set_device
     from humanseg.cvlibs.builder import SegBuilder
     from humanseg.engine.evaluate import evaluate
-    from humanseg.utils.weights import load_pretrained
 
     set_device(device)
-    cfg = dict(cfg, model=dict(cfg["model"], pretrained=None))
-    if isinstance(cfg["model"].get("backbone"), dict):
-        cfg["model"]["backbone"] = dict(cfg["model"]["backbone"], pretrained=None)
-    builder = SegBuilder(cfg)
-    model = builder.model
-    load_pretrained(model, weights)
-    return evaluate(model, builder.val_dataset, progress=False,
-                    test_config=cfg.get("test_config"))
+    builder = SegBuilder(cfg, weights=weights)
+    return evaluate(builder.model, builder.val_dataset, progress=False,
+                    test_config=builder.test_config)
 
 
 def timed(fn, *args, **kwargs):

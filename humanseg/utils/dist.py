@@ -13,10 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import paddle
 
-from humanseg.errors import ConfigError
-
-SYNC_BN_CHOICES = ("auto", True, False)
-
 
 @dataclass(frozen=True)
 class DistEnv:
@@ -129,21 +125,14 @@ def resolve_sync_bn(setting, device: str, dist: DistEnv) -> tuple[bool, str]:
     """Decide whether to convert BatchNorm to SyncBatchNorm.
 
     Args:
-        setting: The config's ``sync_bn``: ``auto`` (GPU with more than one rank, as PaddleSeg),
-            ``true`` or ``false``.
+        setting: The config's ``sync_bn`` (checked by ``cvlibs.checks.check_sync_bn``): ``auto``
+            (GPU with more than one rank, as PaddleSeg), ``true`` or ``false``.
         device: 'cpu' or 'gpu'.
         dist: The run's ranks.
 
     Returns:
         (use it, a log line saying which BatchNorm runs and why).
-
-    Raises:
-        ConfigError: ``setting`` is not one of auto/true/false.
     """
-    if setting is None:
-        setting = "auto"
-    if setting not in SYNC_BN_CHOICES:
-        raise ConfigError(f"sync_bn: expected auto, true or false, got {setting!r}.")
     if setting is False:
         return False, "BatchNorm: per-rank statistics (sync_bn: false)"
     if not dist.distributed:

@@ -3,7 +3,8 @@ import os
 
 import paddle
 
-from humanseg.cvlibs.builder import PROJECT_ROOT, SegBuilder, resolve_data_path
+from humanseg.cvlibs.builder import SegBuilder
+from humanseg.cvlibs.config import PROJECT_ROOT, resolve_data_path
 from humanseg.cvlibs.checks import check_config
 from support import tiny_config
 

@@ -7,7 +7,8 @@ import paddle
 import pytest
 
 from humanseg.cvlibs.registry import MODELS, build
-from humanseg.engine.infer import (check_test_config, eval_logits, flip_combinations,
+from humanseg.cvlibs.checks import check_test_config
+from humanseg.engine.infer import (eval_logits, flip_combinations,
                                    window_boxes)
 from humanseg.errors import ConfigError
 from support import run_tool

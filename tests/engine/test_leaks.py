@@ -4,7 +4,7 @@ import os
 from support import tiny_config
 from humanseg.cli import set_seed
 from humanseg.cvlibs.checks import check_config
-from humanseg.engine.hooks import EvalHook
+from humanseg.engine.hooks import EvalHook, Hook
 from humanseg.engine.runner import TrainOptions, build_trainer
 from humanseg.utils.dist import DistEnv
 
@@ -20,7 +20,7 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
 
 
-class RSSProbe:
+class RSSProbe(Hook):
     def __init__(self):
         self.samples = {}
 

@@ -62,7 +62,7 @@ def test_visualdl_scalars_and_panels_read_back(tmp_path, synthetic_root):
     assert [r.id for r in records] == [2, 4]
     png = np.frombuffer(records[-1].image.encoded_image_string, np.uint8)
     panel = cv2.cvtColor(cv2.imdecode(png, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-    from humanseg.engine.vdl import VisualDLHook
+    from humanseg.engine.hooks import VisualDLHook
     val = next(h for h in trainer.hooks if isinstance(h, VisualDLHook)).val_dataset
     label = val[0]["label"].reshape(panel.shape[0], -1)
     h, w = label.shape

@@ -149,13 +149,15 @@ def test_pphumanseg_lite_allow_partial_pretrained_for_other_classes(tmp_path):
     import paddle
     import pytest
 
+    from humanseg.cvlibs.builder import build_model
     from humanseg.errors import ConfigError
     from humanseg.models.pphumanseg_lite import PPHumanSegLite
     source = PPHumanSegLite(num_classes=2)
     path = str(tmp_path / "model.pdparams")
     paddle.save(source.state_dict(), path)
     with pytest.raises(ConfigError, match="allow_partial_pretrained"):
-        PPHumanSegLite(num_classes=3, pretrained=path)
-    model = PPHumanSegLite(num_classes=3, pretrained=path, allow_partial_pretrained=True)
+        build_model({"model": {"type": "PPHumanSegLite", "num_classes": 3, "pretrained": path}})
+    model = build_model({"model": {"type": "PPHumanSegLite", "num_classes": 3, "pretrained": path,
+                                   "allow_partial_pretrained": True}})
     key = "conv_bn0._conv.weight"
     assert (model.state_dict()[key].numpy() == source.state_dict()[key].numpy()).all()

@@ -13,7 +13,7 @@ import numpy as np
 import paddle
 import pytest
 
-from humanseg.cvlibs.registry import MODELS, build
+from humanseg.cvlibs.builder import build_model
 from humanseg.errors import ConfigError
 from humanseg.models import FastSCNN
 from humanseg.models.backbones import HRNet_W18_Small_V1
@@ -86,8 +86,8 @@ def test_file_url_downloads_once_into_cache(kind, tmp_path, cache, source, weigh
     else:
         path = _archive(kind, tmp_path, weights_bytes)
     url = path.as_uri()
-    model = build({"type": "FastSCNN", "num_classes": 2, "enable_auxiliary_loss": False,
-                   "pretrained": url}, MODELS, "model")
+    model = build_model({"model": {"type": "FastSCNN", "num_classes": 2,
+                                   "enable_auxiliary_loss": False, "pretrained": url}})
     assert _same(source, model)
     downloads = list((cache / "downloads").rglob("*"))
     assert any(p.name == path.name for p in downloads)
@@ -169,9 +169,9 @@ def test_backbone_pretrained_is_partial_and_reported(tmp_path, caplog):
     path = tmp_path / "hrnet_w18_small_v1_imagenet.pdparams"
     paddle.save(state, str(path))
     with caplog.at_level(logging.WARNING, logger="humanseg"):
-        model = build({"type": "FCN", "num_classes": 2,
-                       "backbone": {"type": "HRNet_W18_Small_V1", "pretrained": str(path)}},
-                      MODELS, "model")
+        model = build_model({"model": {
+            "type": "FCN", "num_classes": 2,
+            "backbone": {"type": "HRNet_W18_Small_V1", "pretrained": str(path)}}})
     assert "fc.weight" in caplog.text and "conv_layer1_1._conv.weight" in caplog.text
     np.testing.assert_array_equal(model.backbone.conv_layer1_2._conv.weight.numpy(),
                                   imagenet.conv_layer1_2._conv.weight.numpy())
@@ -183,8 +183,8 @@ def test_model_pretrained_strict_unless_allowed(tmp_path, source):
     cfg = {"type": "FastSCNN", "num_classes": 5, "enable_auxiliary_loss": False,
            "pretrained": str(path)}
     with pytest.raises(ConfigError, match="allow_partial_pretrained: true"):
-        build(dict(cfg), MODELS, "model")
-    model = build(dict(cfg, allow_partial_pretrained=True), MODELS, "model")
+        build_model({"model": dict(cfg)})
+    model = build_model({"model": dict(cfg, allow_partial_pretrained=True)})
     np.testing.assert_array_equal(
         model.learning_to_downsample.conv_bn_relu._conv.weight.numpy(),
         source.learning_to_downsample.conv_bn_relu._conv.weight.numpy())

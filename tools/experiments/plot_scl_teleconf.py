@@ -91,15 +91,13 @@ def weights_path(run_dir: str, which: str) -> str:
 
 def load_run(run_dir: str, which: str):
     """``(config, model with the run's weights)`` from the run's saved config."""
-    from humanseg.utils.weights import load_pretrained
     config = os.path.join(run_dir, "config.yml")
     if not os.path.isfile(config):
         raise DataError(f"no config.yml in {run_dir} (tools/train.py saves the resolved config "
                         f"there).")
     cfg = load_checked_config(config, required=EVAL_KEYS)
-    builder = SegBuilder(cfg)
+    builder = SegBuilder(cfg, weights=weights_path(run_dir, which))
     model = builder.model
-    load_pretrained(model, weights_path(run_dir, which))
     model.eval()
     return cfg, builder, model
 
@@ -129,7 +127,7 @@ def frame_connectivity(models, dataset, test_config: dict) -> np.ndarray:
 
 
 def make_panel(runs: dict, args, out_dir: str) -> tuple[str, dict]:
-    from humanseg.engine.infer import check_test_config
+    from humanseg.cvlibs.checks import check_test_config
     arms = (args.baseline, args.compare)
     common = sorted(set(runs[arms[0]]) & set(runs[arms[1]]))
     seed = common[0] if args.seed is None and common else args.seed

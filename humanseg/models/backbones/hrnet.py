@@ -17,7 +17,6 @@ import paddle.nn.functional as F
 from humanseg.cvlibs.registry import BACKBONES
 from humanseg.models.layers import (ConvBN, ConvBNReLU, init_conv_normal_bn_constant, resize_to,
                                     spatial_size)
-from humanseg.utils.weights import load_pretrained
 
 __all__ = ["HRNet", "HRNet_W18_Small_V1", "HRNet_W18_Small_V2", "HRNet_W18", "HRNet_W32",
            "HRNet_W48"]
@@ -280,8 +279,8 @@ class HRNet(nn.Layer):
 
     Args:
         in_channels: Input image channels.
-        pretrained: Backbone weights (file, directory, archive or URL, see
-            :func:`humanseg.utils.weights.load_pretrained`). Loaded partially by design: the
+        pretrained: Backbone weights (file, directory, archive or URL), stored here and loaded
+            by the builder (``cvlibs.builder.build_model``), partially by design: the
             tensors that match are loaded and the rest (e.g. ImageNet classifier layers) reported.
         stage1_num_modules: Must be 1 (stage 1 is a single chain of bottleneck blocks).
         stage1_num_blocks: ``[blocks]`` of stage 1.
@@ -336,8 +335,6 @@ class HRNet(nn.Layer):
             prev = channels
 
         init_conv_normal_bn_constant(self, std=0.001)
-        if pretrained is not None:
-            load_pretrained(self, pretrained, allow_partial=True)
 
     def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
         """Return ``[features]`` at 1/4 of the input size with ``feat_channels[0]`` channels."""
