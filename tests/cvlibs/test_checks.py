@@ -86,3 +86,38 @@ def test_ignore_index_rules():
 def test_iters_must_be_positive_int():
     with pytest.raises(ConfigError, match="iters"):
         check_config(cfg(iters=0))
+
+
+@pytest.mark.parametrize("typo, meant", [("batch_sise", "batch_size"), ("nan_polcy", "nan_policy"),
+                                         ("lr_schedular", "lr_scheduler")])
+def test_unknown_top_level_key_names_the_close_match(typo, meant):
+    c = cfg()
+    c[typo] = 2
+    with pytest.raises(ConfigError, match=f"unknown top-level key '{typo}'. Did you mean {meant}"):
+        check_config(c)
+
+
+def test_unknown_key_without_a_close_match_lists_the_known_keys():
+    with pytest.raises(ConfigError, match="Known keys: batch_size, iters, model"):
+        check_config(cfg(completely_else=1))
+
+
+@pytest.mark.parametrize("changes, needle", [
+    ({"nan_policy": "ignore"}, "nan_policy: expected stop or skip"),
+    ({"sync_bn": "yes"}, "sync_bn: expected auto, true or false"),
+    ({"sync_bn": 1}, "sync_bn: expected auto, true or false"),
+    ({"test_config": {"is_slid": True}}, "test_config: unknown key"),
+    ({"test_config": {"is_slide": True}}, "is_slide needs crop_size"),
+    ({"test_config": [1]}, "test_config must be a mapping"),
+    ({"save_interval": 0}, "save_interval must be a positive integer"),
+    ({"to_static_training": True}, "to_static_training: true is not supported"),
+])
+def test_engine_keys_are_checked_with_the_config(changes, needle):
+    """Rules the engine used to apply on the fly, now raised by check_config itself."""
+    with pytest.raises(ConfigError, match=needle):
+        check_config(cfg(**changes))
+
+
+def test_engine_keys_pass_when_valid():
+    check_config(cfg(nan_policy="skip", sync_bn=False, save_interval=5, to_static_training=False,
+                     test_config={"aug_eval": True, "scales": [0.75, 1.0]}))

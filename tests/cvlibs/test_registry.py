@@ -61,3 +61,19 @@ def test_case_mismatch_is_suggested():
     with pytest.raises(ConfigError) as e:
         LOSSES.get("crossentropyloss")
     assert "CrossEntropyLoss" in str(e.value)
+
+
+def test_unknown_backbone_lists_the_backbone_registry():
+    from humanseg.cvlibs.registry import MODELS, build
+    with pytest.raises(ConfigError) as e:
+        build({"type": "FCN", "num_classes": 2, "backbone": {"type": "HRNet_W81"}}, MODELS,
+              "model")
+    message = str(e.value)
+    assert message.startswith("model.backbone.type: unknown backbone type 'HRNet_W81'")
+    assert "HRNet_W18" in message and "PPHumanSegLite" not in message and "FCN" not in message
+
+
+def test_unknown_transform_lists_the_transform_registry():
+    from humanseg.cvlibs.registry import DATASETS, build
+    with pytest.raises(ConfigError, match="unknown transform type 'Resise'. Did you mean: Resize"):
+        build({"type": "Dataset", "transforms": [{"type": "Resise"}]}, DATASETS, "train_dataset")

@@ -138,3 +138,13 @@ def test_image_that_fails_to_decode_while_training(tmp_path, broken_root, worker
     r = run_tool("train.py", "--config", config, "--save_dir", str(tmp_path / "out"),
                  "--iters", "12", "--num_workers", workers, cwd=str(tmp_path))
     assert_user_error(r, "cannot read image", os.path.basename(image))
+
+
+@pytest.mark.parametrize("typo, meant", [("batch_sise", "batch_size"), ("nan_polcy", "nan_policy")])
+def test_typo_in_a_config_key_is_refused(tmp_path, synthetic_root, typo, meant):
+    """``batch_sise: 2`` used to train at the config's batch 4 without a word."""
+    cfg = tiny_config(synthetic_root)
+    cfg[typo] = 2 if typo == "batch_sise" else "skip"
+    r = train(tmp_path, write_config(tmp_path, cfg))
+    assert_user_error(r, f"unknown top-level key '{typo}'", f"Did you mean {meant}")
+    assert not (tmp_path / "out" / "iter_1").exists()
