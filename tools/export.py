@@ -13,7 +13,8 @@ from humanseg.export.deploy_config import deploy_transforms
 from humanseg.export.exporter import OUTPUT_OPS, parse_input_shape
 from humanseg.export.onnx_export import onnx_available, require_onnx
 from humanseg.export.run import FORMATS, export_model
-from humanseg.utils.weights import load_pretrained, resolve_weights_path
+from humanseg.utils.download import resolve_weights_path
+from humanseg.utils.weights import load_pretrained
 
 
 def parse_args(argv=None):
