@@ -197,6 +197,40 @@ def _file(path: str, base: str, deploy: dict, key: str, required: bool) -> str |
     return full
 
 
+def add_model_args(parser) -> None:
+    """The model flags shared by infer.py and video.py: ``--model_dir DIR`` or PaddleSeg's
+    ``--config DIR/deploy.yaml`` (read them back with ``model_from_args``)."""
+    parser.add_argument("--model_dir", help="exported model folder (holding deploy.yaml)")
+    parser.add_argument("--config", help="the deploy.yaml of an exported model folder "
+                                         "(PaddleSeg's flag; the files it names are relative "
+                                         "to its folder)")
+
+
+def model_from_args(args) -> str:
+    """What to pass to ``load_deploy_config`` for ``--model_dir`` / ``--config``.
+
+    Raises:
+        DeployConfigError: neither is given, ``--config`` is not a file, or both are given and
+            name different folders.
+    """
+    model_dir, config = args.model_dir, args.config
+    if config is None:
+        if model_dir is None:
+            raise DeployConfigError("give the exported model: --model_dir DIR (or --config "
+                                    "DIR/deploy.yaml)")
+        return model_dir
+    if not os.path.isfile(config):
+        hint = (f"; for a folder use --model_dir {config}" if os.path.isdir(config)
+                else " (the deploy.yaml of a folder written by tools/export.py)")
+        raise DeployConfigError(f"--config {config}: no such file{hint}")
+    if model_dir is not None:
+        mine = config if os.path.isfile(model_dir) else os.path.dirname(config) or "."
+        if os.path.realpath(model_dir) != os.path.realpath(mine):
+            raise DeployConfigError(f"--config {config} and --model_dir {model_dir} name "
+                                    "different model folders: give one of them")
+    return config
+
+
 def load_deploy_config(model_dir: str) -> DeployConfig:
     """Read ``model_dir/deploy.yaml`` (``model_dir`` may also be the yaml file itself).
 

@@ -34,7 +34,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from compositing import alpha_from_probs, rgba_cutout  # noqa: E402
-from deploy_config import voc_palette  # noqa: E402
+from deploy_config import add_model_args, model_from_args, voc_palette  # noqa: E402
 from predictor import Predictor, add_backend_args, default_backend  # noqa: E402,F401
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -146,7 +146,7 @@ def run(predictor: Predictor, image_path: str, save_dir: str,
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model_dir", required=True, help="exported model folder (deploy.yaml)")
+    add_model_args(p)
     p.add_argument("--image_path", required=True, help="an image or a folder of images")
     p.add_argument("--save_dir", default="output/infer", help="output folder")
     add_backend_args(p)
@@ -163,8 +163,9 @@ def main(argv=None) -> int:
         if bad or not outputs:
             raise ValueError(f"--outputs {args.outputs!r}: unknown {bad}; choose from "
                              f"{','.join(OUTPUTS)}")
-        predictor = Predictor(args.model_dir, args.backend or default_backend(), args.device,
-                              args.threads, args.use_trt, args.trt_precision, spin=args.spin)
+        predictor = Predictor(model_from_args(args), args.backend or default_backend(),
+                              args.device, args.threads, args.use_trt, args.trt_precision,
+                              spin=args.spin)
         start = time.perf_counter()
         results = run(predictor, args.image_path, args.save_dir, outputs)
         seconds = time.perf_counter() - start

@@ -39,6 +39,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from compositing import alpha_from_output, composite, letterbox, parse_background  # noqa: E402
+from deploy_config import add_model_args, model_from_args  # noqa: E402
 from predictor import Predictor, add_backend_args, default_backend  # noqa: E402
 from preprocess import reverse  # noqa: E402
 from smoothing import SMOOTH_MODES, DISFlow, make_smoother  # noqa: E402
@@ -321,7 +322,7 @@ class VideoPipeline:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model_dir", required=True, help="exported model folder (deploy.yaml)")
+    add_model_args(p)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video_path", help="input video file")
     src.add_argument("--camera_id", type=int, help="webcam index (0 = the default camera)")
@@ -354,8 +355,9 @@ def main(argv=None) -> int:
         if args.max_frames is not None and args.max_frames < 1:
             raise ValueError("--max_frames must be >= 1")
         window = not args.headless and display_available()
-        pipe = VideoPipeline(args.model_dir, args.background, args.smooth, args.smooth_weight,
-                             args.infer_every, args.backend, args.device, args.threads,
+        pipe = VideoPipeline(model_from_args(args), args.background, args.smooth,
+                             args.smooth_weight, args.infer_every, args.backend, args.device,
+                             args.threads,
                              use_letterbox=not args.no_letterbox, show_fps=args.show_fps,
                              use_trt=args.use_trt, trt_precision=args.trt_precision,
                              spin=args.spin)

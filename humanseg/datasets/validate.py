@@ -3,8 +3,9 @@ see), reported per split, with a class pixel histogram and remapped copies of fi
 
 Fatal faults: malformed list lines, missing or unreadable files, image/label size mismatches,
 multi-channel labels, label values outside ``[0, num_classes) ∪ {ignore_index}``, and the 0/255
-binary-mask trap. Warnings: duplicated entries, images listed in two splits, paths with spaces or
-non-ASCII characters.
+binary-mask trap (checked per label: one 0/255 mask among 0/1 masks is named). Warnings: 0/ignore
+labels in a set that uses ignore beside class 1, duplicated entries, images listed in two splits,
+paths with spaces or non-ASCII characters.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from humanseg.errors import ConfigError, DataError
 
 FATAL_KINDS = ("bad_line", "missing", "unreadable", "size_mismatch", "multichannel_label",
                "out_of_range", "binary_0_255")
-WARNING_KINDS = ("duplicate", "in_two_splits", "path_chars")
+WARNING_KINDS = ("maybe_0_255", "duplicate", "in_two_splits", "path_chars")
 _HINTS = {
     "bad_line": "each line must be 'image label' (test lists may hold only the image); paths with "
                 "spaces need another separator",
@@ -34,6 +35,8 @@ _HINTS = {
     "out_of_range": "fix the labels or num_classes / ignore_index",
     "binary_0_255": "255 is the ignore_index: a 0/255 mask trains on background alone; remap "
                     "255 -> 1 (--fix-to DIR writes remapped copies)",
+    "maybe_0_255": "background-only with ignore, or a 0/255 mask among 0/1 masks: check these "
+                   "(--fix-to leaves them as they are)",
     "duplicate": "the sample is seen more often than the others",
     "in_two_splits": "a sample in two splits leaks between training and evaluation",
     "path_chars": "spaces break space-separated lists; non-ASCII paths fail on some systems",
@@ -228,7 +231,7 @@ def validate_split(split: Split, num_workers: int = 0, progress: bool = True) ->
                 report.grey_rgb.append(job[1])
             if result.hist is not None:
                 hist += result.hist
-                values_per_label.append((job[1], result.values))
+                values_per_label.append((job[1], job[2], result.values))
             bar.update()
     finally:
         bar.close()
@@ -244,19 +247,30 @@ def validate_split(split: Split, num_workers: int = 0, progress: bool = True) ->
     return report
 
 
-def _check_binary_trap(report: Report, values_per_label: list[tuple[str, set]]) -> None:
-    """2-class labels with no foreground value but 255 (or grey levels) everywhere: 0/255 masks."""
+def _check_binary_trap(report: Report, values_per_label: list[tuple[str, str, set]]) -> None:
+    """2-class labels that hold no class 1 but 255 (or grey levels): 0/255 binary masks, each
+    reported by name, so one such mask among 0/1 masks (two merged sources) is caught too.
+
+    A label holding only 0 and the ignore_index is a background image with an ignore region when
+    the split uses ignore beside class 1 (some label holds both): those are warned about, not
+    fixed. Values other than 0, 1 and ignore_index leave no doubt.
+    """
     split = report.split
-    if split.num_classes != 2 or not values_per_label:
+    if split.num_classes != 2:
         return
-    seen = set().union(*(v for _, v in values_per_label))
-    if seen & set(range(1, split.num_classes)) or not seen - {0}:
+    suspects = [(p, w, v) for p, w, v in values_per_label if 1 not in v and v - {0}]
+    if not suspects:
         return
-    if seen <= {0, 255} or (max(seen) > 1 and not seen & {1}):
-        report.fixable = [p for p, v in values_per_label if v - {0}]
-        report.add("binary_0_255", f"no label of {split.name} holds class 1, and "
-                                   f"{len(report.fixable)} hold {sorted(seen - {0})[:6]}: "
-                                   f"0/255 binary masks")
+    ignore = split.ignore_index
+    ignore_in_use = any(1 in v and ignore in v for _, _, v in values_per_label)
+    for path, where, values in suspects:
+        if ignore_in_use and values - {0} == {ignore}:
+            report.add("maybe_0_255", f"{where}: label {path} holds only 0 and {ignore}, while "
+                                      f"other labels of {split.name} use {ignore} beside class 1")
+            continue
+        report.fixable.append(path)
+        report.add("binary_0_255", f"{where}: label {path} holds {sorted(values - {0})[:6]} and "
+                                   f"no class 1: a 0/255 binary mask")
 
 
 def _check_duplicates_and_paths(report: Report) -> None:

@@ -165,3 +165,53 @@ def test_cityscapes_image_without_trainids_label(cityscapes_root, tmp_path):
     reports = V.validate(V.splits_from_config(cfg), progress=False)
     msg = only(reports, "missing")
     assert "cityscapes_to_trainids" in msg[0] and os.path.basename(victim) in msg[0]
+
+
+def mixed_masks(root, n=12, odd=(5,), ignore_border=False):
+    """A generated 2-class set: ``n`` small 0/1 masks, those at ``odd`` saved as 0/255."""
+    rng = np.random.default_rng(0)
+    (root / "img").mkdir(parents=True)
+    (root / "ann").mkdir()
+    items = []
+    for i in range(n):
+        mask = np.zeros((12, 16), np.uint8)
+        mask[2:9, 3 + i % 5:11] = 1
+        if ignore_border:
+            mask[0] = 255
+        if i in odd:
+            mask = np.where(mask == 1, 255, mask).astype(np.uint8)
+            if ignore_border:  # a background image with an ignore region
+                mask[1:] = 0
+        Image.fromarray(rng.integers(0, 255, (12, 16, 3), np.uint8)).save(root / f"img/{i}.png")
+        Image.fromarray(mask).save(root / f"ann/{i}.png")
+        items.append(f"img/{i}.png ann/{i}.png")
+    write(root, items)
+    return [root / f"ann/{i}.png" for i in range(n)]
+
+
+def test_one_0_255_mask_among_0_1_masks_is_named_and_fixed(tmp_path):
+    root = tmp_path / "mixed"
+    labels = mixed_masks(root)
+    reports = run(root)
+    msgs = only(reports, "binary_0_255")
+    assert len(msgs) == 1 and str(labels[5]) in msgs[0] and "train.txt:6" in msgs[0]
+    assert reports[0].fatal and reports[0].fixable == [str(labels[5])]
+    fixed_list = V.fix_to(reports, str(tmp_path / "fixed"))[0]
+    listed = [x.split() for x in open(fixed_list).read().split("\n") if x]
+    new_labels = [lab for _, lab in listed]
+    assert new_labels[:5] + new_labels[6:] == [str(p) for p in labels[:5] + labels[6:]]
+    assert new_labels[5].startswith(str(tmp_path / "fixed"))
+    np.testing.assert_array_equal(np.asarray(Image.open(new_labels[5])),
+                                  np.asarray(Image.open(labels[5])) // 255)
+    assert np.asarray(Image.open(labels[5])).max() == 255, "original untouched"
+    assert not V.validate([V.split_from_file_list(fixed_list, str(root), 2)],
+                          progress=False)[0].findings
+
+
+def test_background_with_ignore_in_a_set_using_ignore_is_a_warning_not_fixed(tmp_path):
+    root = tmp_path / "ignore"
+    labels = mixed_masks(root, ignore_border=True)
+    reports = run(root)
+    msgs = only(reports, "maybe_0_255")
+    assert len(msgs) == 1 and str(labels[5]) in msgs[0]
+    assert not reports[0].fatal and not reports[0].fixable

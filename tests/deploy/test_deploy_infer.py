@@ -123,3 +123,29 @@ def test_softmax_model_equals_softmax_of_resized_logits(exported, exported_logit
         x, info = soft.preprocess(img)
         naive = reverse(soft.run(x)[0], info)  # resized probabilities
         print(name, "resized probabilities differ by", np.abs(naive - want).max())
+
+
+def test_cli_takes_paddleseg_config_flag(exported, exported_logits, images, tmp_path,
+                                         monkeypatch, capsys):
+    """``--config DIR/deploy.yaml`` (PaddleSeg's flag) means the model folder DIR, whatever the
+    working directory; with --model_dir too they must agree."""
+    by_dir = tmp_path / "by_dir"
+    assert infer.main(["--model_dir", exported, "--image_path", images, "--save_dir",
+                       str(by_dir), "--outputs", "alpha"]) == 0
+    monkeypatch.chdir(os.path.dirname(exported))
+    rel = os.path.join(os.path.basename(exported), "deploy.yaml")
+    for extra in ([], ["--model_dir", os.path.basename(exported)]):
+        by_cfg = tmp_path / f"by_cfg{len(extra)}"
+        assert infer.main(["--config", rel, *extra, "--image_path", images, "--save_dir",
+                           str(by_cfg), "--outputs", "alpha"]) == 0, capsys.readouterr().err
+        for name in ("a.png", "c.png", "sub/b.png"):
+            np.testing.assert_array_equal(cv2.imread(str(by_cfg / "alpha" / name)),
+                                          cv2.imread(str(by_dir / "alpha" / name)))
+    capsys.readouterr()
+    common = ["--image_path", images, "--save_dir", str(tmp_path / "x")]
+    assert infer.main(["--config", rel, "--model_dir", exported_logits, *common]) == 2
+    assert "name different model folders" in capsys.readouterr().err
+    assert infer.main(["--config", os.path.basename(exported), *common]) == 2
+    assert "for a folder use --model_dir" in capsys.readouterr().err
+    assert infer.main(common) == 2
+    assert "--model_dir DIR (or --config DIR/deploy.yaml)" in capsys.readouterr().err

@@ -144,3 +144,15 @@ def test_smoothing_lowers_flicker_through_the_network(exported, tmp_path):
         flicker[mode] = np.mean([np.abs(a - b).mean() for a, b in zip(alphas[4:], alphas[3:])])
     assert flicker["none"] > 1e-3, flicker
     assert flicker["ema"] < flicker["none"] / 2 and flicker["flow"] < flicker["none"] / 2, flicker
+
+
+def test_video_takes_paddleseg_config_flag(exported, exported_logits, clip, tmp_path, capsys):
+    out = str(tmp_path / "out.mp4")
+    common = ["--video_path", clip, "--save_path", out, "--max_frames", "2", "--headless",
+              "--threads", "1"]
+    config = os.path.join(exported, "deploy.yaml")
+    assert video.main(["--config", config, *common]) == 0, capsys.readouterr().err
+    assert len(_frames(out)) == 2
+    capsys.readouterr()
+    assert video.main(["--config", config, "--model_dir", exported_logits, *common]) == 2
+    assert "name different model folders" in capsys.readouterr().err

@@ -12,9 +12,10 @@ import pytest
 from humanseg.cvlibs.registry import BACKBONES, MODELS
 from humanseg.utils.weights import load_pretrained
 from model_specs import randomize
+from support import import_oracle
 
-ps_models = pytest.importorskip("paddleseg.models")
-ps_backbones = pytest.importorskip("paddleseg.models.backbones")
+ps_models = import_oracle("paddleseg.models")
+ps_backbones = import_oracle("paddleseg.models.backbones")
 
 # HRNet_W48 is compared inside the OCRNet case; HRNet_W32 (~9 s to build both) differs from W18
 # and W48 only by the widths of the same variant table.

@@ -9,8 +9,9 @@ from humanseg.cvlibs.registry import MODELS, build
 from humanseg.models import PPHumanSegLite
 from humanseg.models.layers import channel_shuffle
 from humanseg.utils.weights import load_pretrained
+from support import import_oracle
 
-paddleseg_models = pytest.importorskip("paddleseg.models")
+paddleseg_models = import_oracle("paddleseg.models")
 
 
 def _is_unused(name: str) -> bool:

@@ -17,8 +17,9 @@ from humanseg.cvlibs.builder import build_model
 from humanseg.errors import ConfigError
 from humanseg.models import FastSCNN
 from humanseg.models.backbones import HRNet_W18_Small_V1
-from humanseg.utils import weights
-from humanseg.utils.weights import load_pretrained, resolve_weights_path
+from humanseg.utils import download
+from humanseg.utils.download import resolve_weights_path
+from humanseg.utils.weights import load_pretrained
 from model_specs import randomize
 
 
@@ -95,7 +96,7 @@ def test_file_url_downloads_once_into_cache(kind, tmp_path, cache, source, weigh
 
     def no_network(*args, **kwargs):
         raise AssertionError("cache not reused")
-    monkeypatch.setattr(weights, "_open_url", no_network)
+    monkeypatch.setattr(download, "_open_url", no_network)
     assert load_pretrained(_fresh(), url).ok
 
 
@@ -110,12 +111,12 @@ def test_interrupted_download_resumes_from_part(tmp_path, cache, source, weights
     with open(target + ".part", "wb") as f:
         f.write(weights_bytes[:half])
     opened = []
-    real = weights._open_url
+    real = download._open_url
 
     def spy(address, offset):
         opened.append(offset)
         return real(address, offset)
-    monkeypatch.setattr(weights, "_open_url", spy)
+    monkeypatch.setattr(download, "_open_url", spy)
     model = _fresh()
     load_pretrained(model, url)
     assert opened == [half]
@@ -229,7 +230,7 @@ class _Server:
 def test_http_download_resumes_with_range(ranges, cache, source, weights_bytes):
     server = _Server(weights_bytes, ranges=ranges)
     try:
-        folder = cache / "downloads" / weights._key(server.url)
+        folder = cache / "downloads" / download._key(server.url)
         folder.mkdir(parents=True)
         half = len(weights_bytes) // 3
         (folder / "model.pdparams.part").write_bytes(weights_bytes[:half])

@@ -167,3 +167,18 @@ def test_synthetic_video_tool_writes_a_decodable_video_with_labels(tmp_path):
     assert set(np.unique(data["labels"])) == {0, 1}
     assert list(data["clip_starts"]) == [0, 6]
     user_error(run_tool("data/make_synthetic_video.py", "--out_dir", str(out), "--width", "0"))
+
+
+def test_validator_names_one_0_255_mask_among_0_1_masks_and_fixes_it(tmp_path, synthetic_root):
+    root = tmp_path / "set"
+    shutil.copytree(synthetic_root, root)
+    first = [x for x in (root / "train.txt").read_text().split("\n") if x][3].split()[1]
+    label = root / first
+    Image.fromarray(np.asarray(Image.open(label)) * 255).save(label)
+    fixed = tmp_path / "fixed"
+    r = run_tool("data/validate_dataset.py", "--file_list", str(root / "train.txt"),
+                 "--dataset_root", str(root), "--num_classes", "2", "--fix-to", str(fixed))
+    assert r.returncode == 1 and "FATAL binary_0_255 (1)" in r.stdout, r.stdout[-2000:] + r.stderr
+    assert str(label) in r.stdout and "--fix-to: wrote" in r.stdout
+    ok(run_tool("data/validate_dataset.py", "--file_list", str(fixed / "train.txt"),
+                "--dataset_root", str(root), "--num_classes", "2"))
