@@ -9,7 +9,6 @@ step of the deploy side (resize back, crop the padding) is exercised. Each case 
 (module-scoped fixture) with ONNX; output ops softmax (the tool's default) and none (logits).
 """
 import os
-import sys
 
 import cv2
 import numpy as np
@@ -18,12 +17,12 @@ import paddle.nn.functional as F
 import pytest
 
 from export_helpers import deploy_predictor_class
+from humanseg.cvlibs.builder import SegBuilder
 from humanseg.cvlibs.registry import MODELS, build
 from humanseg.datasets.io import read_image
 from humanseg.engine.infer import inference
 from humanseg.export import export_model
 from model_specs import REGISTERED, randomize
-from support import TOOLS
 
 NORMALIZE = {"type": "Normalize", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 LITE = [{"type": "Resize", "target_size": [144, 80]}, NORMALIZE]
@@ -64,15 +63,6 @@ def images(tmp_path_factory):
     return paths
 
 
-@pytest.fixture(scope="module")
-def predict_tool():
-    """tools/predict.py as a module (its eval_transforms is what predict.py preprocesses with)."""
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)
-    import predict
-    return predict
-
-
 @pytest.fixture(scope="module", params=CASES)
 def exported(request, tmp_path_factory):
     name, transforms, input_shape, output_op = request.param
@@ -87,9 +77,10 @@ def exported(request, tmp_path_factory):
     return f"{name}-{output_op}", model, cfg, save_dir
 
 
-def dygraph_probs(model, cfg, predict_tool, path: str) -> np.ndarray:
-    """[C, H, W] probabilities as tools/predict.py computes them (before its argmax)."""
-    transforms = predict_tool.eval_transforms(cfg)
+def dygraph_probs(model, cfg, path: str) -> np.ndarray:
+    """[C, H, W] probabilities as tools/predict.py computes them (before its argmax), with the
+    preprocessing it takes from the builder."""
+    transforms = SegBuilder(cfg).eval_transforms
     img = read_image(path, transforms.img_channels)
     data = transforms({"img": img, "trans_info": [], "gt_fields": []})
     with paddle.no_grad():
@@ -98,11 +89,11 @@ def dygraph_probs(model, cfg, predict_tool, path: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("backend", ["paddle", "onnx"])
-def test_deploy_predictor_matches_dygraph(exported, backend, images, predict_tool):
+def test_deploy_predictor_matches_dygraph(exported, backend, images):
     name, model, cfg, save_dir = exported
     predictor = deploy_predictor_class()(save_dir, backend=backend)
     for path in images:
-        expected = dygraph_probs(model, cfg, predict_tool, path)
+        expected = dygraph_probs(model, cfg, path)
         got = predictor.predict_probs(cv2.imread(path))
         assert got.shape == expected.shape, (got.shape, expected.shape)
         agreement = float((got.argmax(0) == expected.argmax(0)).mean())
