@@ -222,7 +222,7 @@ class MobileNetV3(nn.Layer):
         return feats
 
 
-def _variant(config: str, scale: float, **kwargs) -> MobileNetV3:
+def _variant(config: str, scale: float, /, **kwargs) -> MobileNetV3:
     clash = sorted({"config", "scale"} & set(kwargs))
     if clash:
         raise ValueError(f"this MobileNetV3 variant fixes {', '.join(clash)}; use MobileNetV3 "

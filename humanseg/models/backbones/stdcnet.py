@@ -198,7 +198,7 @@ class STDCNet(nn.Layer):
         return feats
 
 
-def _variant(layers: list[int], **kwargs) -> STDCNet:
+def _variant(layers: list[int], /, **kwargs) -> STDCNet:
     clash = sorted({"base", "layers"} & set(kwargs))
     if clash:
         raise ValueError(f"this STDC variant fixes {', '.join(clash)}; use STDCNet to choose them")
