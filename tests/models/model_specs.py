@@ -13,6 +13,13 @@ REGISTERED = {
                 "ocr_mid_channels": 32, "ocr_key_channels": 16,
                 "backbone": {"type": "HRNet_W18_Small_V1"}}, 2, 1),
     "FastSCNN": ({"type": "FastSCNN", "num_classes": 3}, 2, 2),
+    # One logit per decoder stage in training (main first), the main one in evaluation.
+    "PPLiteSeg": ({"type": "PPLiteSeg", "num_classes": 3, "arm_out_chs": [16, 24, 32],
+                   "seg_head_inter_chs": [16], "cm_out_ch": 32,
+                   "backbone": {"type": "STDC1"}}, 3, 1),
+    "MobileSeg": ({"type": "MobileSeg", "num_classes": 2, "backbone_indices": [0, 1, 2, 3],
+                   "arm_out_chs": [8, 16, 16, 32], "seg_head_inter_chs": [8], "cm_out_ch": 32,
+                   "use_last_fuse": True, "backbone": {"type": "MobileNetV3_small_x0_35"}}, 4, 1),
 }
 
 

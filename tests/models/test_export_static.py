@@ -13,7 +13,7 @@ from model_specs import REGISTERED
 
 # FCN is left out: its HRNet backbone is converted in the OCRNet case (each HRNet case ~30 s), and
 # PP-HumanSeg-Lite's export is tested with the export tool.
-@pytest.mark.parametrize("name", ["FastSCNN", "OCRNet"])
+@pytest.mark.parametrize("name", ["FastSCNN", "MobileSeg", "OCRNet", "PPLiteSeg"])
 def test_to_static_save_load(name, tmp_path):
     paddle.seed(0)
     model = build(dict(REGISTERED[name][0]), MODELS, "model")

@@ -1,5 +1,6 @@
 """Reusable building blocks shared by the models (names match PaddleSeg's state dicts)."""
 from humanseg.models.layers.activation import Activation
+from humanseg.models.layers.attention_fusion import UAFM_TYPES, build_uafm
 from humanseg.models.layers.aux_head import AuxLayer
 from humanseg.models.layers.conv_bn import ConvBN, ConvBNAct, ConvBNReLU
 from humanseg.models.layers.init import init_conv_normal_bn_constant
@@ -17,6 +18,8 @@ __all__ = [
     "DepthwiseConvBN",
     "PPModule",
     "SeparableConvBNReLU",
+    "UAFM_TYPES",
+    "build_uafm",
     "channel_shuffle",
     "init_conv_normal_bn_constant",
     "resize_to",
