@@ -31,6 +31,13 @@ TOP_LEVEL_KEYS = {
     "nan_policy": "on a non-finite loss: stop (default) or skip the step",
     "sync_bn": "SyncBatchNorm across GPUs: auto (default), true or false",
 }
+# Sections of PaddleSeg releases after 2.8 (configs/_base_/runtime.yml), which humanseg does not read
+LATER_PADDLESEG_KEYS = {
+    "test": "put its keys (aug_eval, scales, flip_horizontal, is_slide, ...) under test_config",
+    "train": "give its settings on the command line (tools/train.py --save_interval, "
+             "--log_iters, --do_eval, ...)",
+    "global": "give its settings on the command line (--device, --seed, --save_dir, ...)",
+}
 NAN_POLICIES = ("stop", "skip")
 SYNC_BN_CHOICES = ("auto", True, False)
 
@@ -225,6 +232,10 @@ def _reject_unknown_keys(cfg: dict) -> None:
     for key in cfg:
         if key in TOP_LEVEL_KEYS:
             continue
+        if key in LATER_PADDLESEG_KEYS:
+            raise ConfigError(f"top-level key '{key}' is a section of PaddleSeg releases after "
+                              f"2.8, whose keys humanseg reads: {LATER_PADDLESEG_KEYS[key]}, and "
+                              f"remove '{key}'.")
         close = difflib.get_close_matches(str(key), list(TOP_LEVEL_KEYS), n=3, cutoff=0.6)
         hint = (f"Did you mean {' or '.join(close)}?" if close
                 else f"Known keys: {', '.join(TOP_LEVEL_KEYS)}.")

@@ -121,3 +121,11 @@ def test_engine_keys_are_checked_with_the_config(changes, needle):
 def test_engine_keys_pass_when_valid():
     check_config(cfg(nan_policy="skip", sync_bn=False, save_interval=5, to_static_training=False,
                      test_config={"aug_eval": True, "scales": [0.75, 1.0]}))
+
+
+def test_later_paddleseg_runtime_sections_say_where_their_keys_go():
+    """PaddleSeg after 2.8 moved test_config into a `test:` section; ignoring it would evaluate
+    at the wrong scales without a word."""
+    with pytest.raises(ConfigError, match="'test' is a section of PaddleSeg releases after 2.8.*"
+                                          "under test_config"):
+        check_config(cfg(test={"aug_eval": True, "scales": 0.5}))

@@ -14,7 +14,6 @@ import pytest
 from humanseg.cli import load_checked_config
 from humanseg.cvlibs.builder import SegBuilder
 from humanseg.cvlibs.config import load_config
-from humanseg.cvlibs.registry import LOSSES
 from humanseg.errors import ConfigError
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
@@ -58,14 +57,11 @@ def test_paddleseg_cityscapes_config_builds(name):
         assert not any(k.startswith("out1.") and "SemanticConnectivity" in k for k in terms)
 
 
-# PP-HumanSeg V2 and PP-LiteSeg: file -> (model, backbone, feat_channels, classes, train outputs)
+# PP-HumanSeg V2: file -> (model, backbone, feat_channels, classes, train outputs). PP-LiteSeg's
+# Cityscapes configs come with the OhemCrossEntropyLoss they use (and their 2.8 revision).
 LITE_CONFIGS = {
     "portrait_pp_humansegv2_lite.yml": ("MobileSeg", "MobileNetV3", [24, 40, 112, 160], 2, 3),
     "human_pp_humansegv2_lite.yml": ("MobileSeg", "MobileNetV3", [24, 40, 112, 160], 2, 4),
-    "pp_liteseg_stdc1_cityscapes_1024x512_scale0.5_160k.yml":
-        ("PPLiteSeg", "STDCNet", [32, 64, 256, 512, 1024], 19, 3),
-    "pp_liteseg_stdc2_cityscapes_1024x512_scale0.5_160k.yml":
-        ("PPLiteSeg", "STDCNet", [32, 64, 256, 512, 1024], 19, 3),
 }
 
 
@@ -85,19 +81,11 @@ def test_paddleseg_lite_config_builds(name):
     assert model.backbone.feat_channels == feat_channels
     assert model.pretrained is None and model.backbone.pretrained is None
     assert cfg["model"]["num_classes"] == num_classes
-    if "stdc" in name:  # stdc2's `_inherited_: False` model drops stdc1's arm_out_chs
-        stdc2 = "stdc2" in name
-        assert model.backbone.layers == ([4, 5, 3] if stdc2 else [2, 2, 2])
-        assert cfg["model"].get("arm_out_chs") == (None if stdc2 else [32, 64, 128])
     builder.optimizer, builder.lr_scheduler
     model.train()
     paddle.seed(0)
     logits = model(paddle.randn([1, 3, 64, 64]))
     assert len(logits) == n_train == len(cfg["loss"]["types"]) == len(cfg["loss"]["coef"])
-    if "OhemCrossEntropyLoss" in str(cfg["loss"]) and "OhemCrossEntropyLoss" not in LOSSES:
-        with pytest.raises(ConfigError, match="unknown loss type 'OhemCrossEntropyLoss'"):
-            builder.loss
-        pytest.xfail("humanseg has no OhemCrossEntropyLoss yet (PP-LiteSeg's Cityscapes loss)")
     total, terms = builder.loss(logits, paddle.randint(0, num_classes, [1, 64, 64]))
     assert float(total) > 0 and {k.split(".")[0] for k in terms} == {
         f"out{i}" for i in range(n_train)}
