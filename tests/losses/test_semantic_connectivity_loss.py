@@ -9,7 +9,7 @@ import pytest
 from humanseg.cvlibs.registry import LOSSES, build
 from humanseg.metrics.connectivity import compute_connectivity as connectivity
 from humanseg.models.losses import MixedLoss, SemanticConnectivityLoss
-from humanseg.models.losses import semantic_connectivity_loss as scl
+from humanseg.models.losses.semantic_connectivity import backends
 
 IGNORE = 255
 
@@ -131,8 +131,17 @@ def softmax_path(request, monkeypatch):
     """Both probability passes of more than two classes: on host (CPU logits, the default here)
     and the fused cross-entropy kernel (the path of GPU logits), forced on CPU."""
     if request.param == "device":
-        monkeypatch.setattr(scl, "_probability", lambda logits: scl._SoftmaxProbability(logits))
+        monkeypatch.setattr(backends, "for_logits", backends.DeviceSoftmaxProbability)
     return request.param
+
+
+def test_every_probability_backend_provides_the_protocol():
+    binary, more = paddle.randn([2, 2, 4, 5]), paddle.randn([2, 5, 4, 5])
+    made = [backends.BinaryProbability(binary), backends.HostSoftmaxProbability(more),
+            backends.DeviceSoftmaxProbability(more), backends.for_logits(more)]
+    for backend in made:
+        assert isinstance(backend, backends.ProbabilityBackend)
+        assert backend.pred.shape == (2, 4, 5) and backend.s_pred.shape == (40,)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -140,8 +149,8 @@ def test_host_and_device_paths_agree_in_value_and_gradient(monkeypatch, seed):
     x0, label = _random_case(np.random.default_rng(seed), 5)
     labels = paddle.to_tensor(label)
     results = []
-    for probability in (scl._probability, lambda logits: scl._SoftmaxProbability(logits)):
-        monkeypatch.setattr(scl, "_probability", probability)
+    for probability in (backends.for_logits, backends.DeviceSoftmaxProbability):
+        monkeypatch.setattr(backends, "for_logits", probability)
         x = paddle.to_tensor(x0, stop_gradient=False)
         loss = SemanticConnectivityLoss()(x, labels)
         (grad,) = paddle.grad(loss, x)
