@@ -175,7 +175,7 @@ def summary(label: str, pairs: list[tuple], note: str = "") -> tuple:
 
 def make_data(data_dir: str, images: int, size: list[int]) -> str:
     from humanseg.datasets.cityscapes_labels import convert_dataset
-    from humanseg.datasets.synthetic_cityscapes import make_synthetic_cityscapes
+    from humanseg.datasets.synthetic.cityscapes import make_synthetic_cityscapes
     meta = os.path.join(data_dir, "meta.json")
     if not os.path.isfile(meta) or not os.path.isfile(os.path.join(data_dir, "train.txt")):
         make_synthetic_cityscapes(data_dir, num_train=images, num_val=1, size=tuple(size),

@@ -111,7 +111,7 @@ def main() -> None:
     args = p.parse_args()
 
     import logging
-    from humanseg.datasets.synthetic_humanseg import make_synthetic_humanseg
+    from humanseg.datasets.synthetic.humanseg import make_synthetic_humanseg
     from humanseg.utils.logger import logger
     tmp = tempfile.mkdtemp(prefix="bench_engine_")
     root = os.path.join(tmp, "set")

@@ -286,7 +286,7 @@ def parse_clip(text: str) -> tuple[int, int, tuple[int, int]]:
 @run_tool
 def main(argv=None):
     args = parse_args(argv)
-    from humanseg.datasets.synthetic_video import make_video_clip
+    from humanseg.datasets.synthetic.video import make_video_clip
     from video_model import train_and_export
     from video_peers import load_mediapipe
     os.makedirs(args.work_dir, exist_ok=True)

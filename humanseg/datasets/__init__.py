@@ -10,8 +10,8 @@ _EXPORTS = {"Dataset": "humanseg.datasets.dataset",
             "Cityscapes": "humanseg.datasets.cityscapes",
             "SUPERVISELY": "humanseg.datasets.supervisely",
             "MixedDataset": "humanseg.datasets.mixed",
-            "make_synthetic_humanseg": "humanseg.datasets.synthetic_humanseg",
-            "make_synthetic_cityscapes": "humanseg.datasets.synthetic_cityscapes"}
+            "make_synthetic_humanseg": "humanseg.datasets.synthetic.humanseg",
+            "make_synthetic_cityscapes": "humanseg.datasets.synthetic.cityscapes"}
 
 __all__ = list(_EXPORTS)
 

@@ -6,7 +6,7 @@ import os
 
 from humanseg.cvlibs.registry import DATASETS
 from humanseg.datasets.dataset import Dataset
-from humanseg.datasets.synthetic_humanseg import GENERATOR_NAME
+from humanseg.datasets.synthetic.humanseg import GENERATOR_NAME
 
 
 @DATASETS.register

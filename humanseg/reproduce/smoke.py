@@ -21,12 +21,12 @@ def smoke_data(table: str, data_dir: str) -> str:
         return root
     if table == "cityscapes":
         from humanseg.datasets.cityscapes_labels import convert_dataset
-        from humanseg.datasets.synthetic_cityscapes import make_synthetic_cityscapes
+        from humanseg.datasets.synthetic.cityscapes import make_synthetic_cityscapes
         make_synthetic_cityscapes(root, num_train=2, num_val=1, size=_CITYSCAPES_SIZE, seed=0,
                                   progress=False)
         convert_dataset(root, num_workers=0, progress=False)
     else:
-        from humanseg.datasets.synthetic_humanseg import make_synthetic_humanseg
+        from humanseg.datasets.synthetic.humanseg import make_synthetic_humanseg
         # 4 clips split 2/1/1 by clip: 4 training and 2 validation frames
         make_synthetic_humanseg(root, num_clips=4, frames_per_clip=2, size=_HUMANSEG_SIZE, seed=0,
                                 progress=False)

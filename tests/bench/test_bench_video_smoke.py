@@ -18,7 +18,7 @@ if BENCH not in sys.path:
     sys.path.insert(0, BENCH)
 
 import bench_video  # noqa: E402
-from humanseg.datasets.synthetic_video import make_video_clip  # noqa: E402
+from humanseg.datasets.synthetic.video import make_video_clip  # noqa: E402
 from video_peers import load_mediapipe  # noqa: E402
 from video_stages import PeerRunner  # noqa: E402
 

@@ -22,7 +22,7 @@ def test_there_are_configs():
 def street_root(tmp_path_factory):
     """A tiny converted synthetic Cityscapes set for the configs on Cityscapes."""
     from humanseg.datasets.cityscapes_labels import convert_dataset
-    from humanseg.datasets.synthetic_cityscapes import make_synthetic_cityscapes
+    from humanseg.datasets.synthetic.cityscapes import make_synthetic_cityscapes
     root = tmp_path_factory.mktemp("cityscapes") / "set"
     make_synthetic_cityscapes(root, num_train=2, num_val=1, size=(128, 64), progress=False)
     convert_dataset(str(root), progress=False)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from humanseg.datasets.cityscapes_labels import ID, LABELS, TRAIN_CLASS_NAMES, train_id_lut
-from humanseg.datasets.synthetic_cityscapes import make_synthetic_cityscapes
+from humanseg.datasets.synthetic.cityscapes import make_synthetic_cityscapes
 from humanseg.errors import DataError
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from humanseg.datasets.synthetic_humanseg import make_synthetic_humanseg
+from humanseg.datasets.synthetic.humanseg import make_synthetic_humanseg
 from humanseg.errors import DataError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

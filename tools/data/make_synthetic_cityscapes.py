@@ -7,7 +7,7 @@ import time
 import _bootstrap  # noqa: F401
 
 from humanseg.cli import run_tool
-from humanseg.datasets.synthetic_cityscapes import make_synthetic_cityscapes
+from humanseg.datasets.synthetic.cityscapes import make_synthetic_cityscapes
 from humanseg.errors import DataError
 
 DEFAULT_OUT = os.path.join(_bootstrap.ROOT, "data", "synthetic_cityscapes")

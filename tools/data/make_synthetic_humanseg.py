@@ -6,6 +6,11 @@ import sys
 import time
 from pathlib import Path
 
+import _bootstrap  # noqa: F401  (this checkout's humanseg, from any directory)
+
+from humanseg.datasets.synthetic.humanseg import make_synthetic_humanseg
+from humanseg.errors import HumanSegError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT_DIR = REPO_ROOT / "data" / "synthetic_humanseg"
 
@@ -34,18 +39,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _import_generator():
-    try:
-        from humanseg.datasets.synthetic_humanseg import make_synthetic_humanseg
-    except ModuleNotFoundError as err:
-        if err.name is None or not err.name.startswith("humanseg"):
-            raise
-        sys.path.insert(0, str(REPO_ROOT))
-        from humanseg.datasets.synthetic_humanseg import make_synthetic_humanseg
-    from humanseg.errors import HumanSegError
-    return make_synthetic_humanseg, HumanSegError
-
-
 def main(argv: list[str] | None = None) -> int:
     """Generates the set and prints a summary.
 
@@ -56,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
         The exit code: 0 on success, 2 on a user error (bad argument, foreign non-empty directory).
     """
     args = parse_args(argv)
-    make_synthetic_humanseg, HumanSegError = _import_generator()
     start = time.perf_counter()
     try:
         summary = make_synthetic_humanseg(args.out_dir, num_clips=args.num_clips,

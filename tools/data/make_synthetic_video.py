@@ -8,7 +8,7 @@ import _bootstrap  # noqa: F401
 from _bootstrap import ROOT
 
 from humanseg.cli import run_tool
-from humanseg.datasets.synthetic_video import make_video_clip
+from humanseg.datasets.synthetic.video import make_video_clip
 from humanseg.errors import ConfigError
 
 

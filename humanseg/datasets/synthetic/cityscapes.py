@@ -19,9 +19,11 @@ from tqdm import tqdm
 
 from humanseg.datasets.cityscapes_labels import (ID, IMAGE_SUFFIX, LABEL_IDS_SUFFIX,
                                                  NUM_TRAIN_CLASSES, train_id_lut)
-from humanseg.datasets.synthetic_output import prepare_out_dir
+from humanseg.datasets.synthetic.output import prepare_out_dir
 from humanseg.errors import DataError
 
+# The name written into meta.json: the generator's module path before the move to synthetic/,
+# kept so that sets made earlier are still recognised and the bytes do not change.
 GENERATOR_NAME = "humanseg.datasets.synthetic_cityscapes"
 FORMAT_VERSION = 1
 TRAIN_CITIES = ("aachen", "bochum", "bremen", "cologne", "darmstadt", "dusseldorf")

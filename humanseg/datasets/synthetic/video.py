@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from humanseg.datasets.io import read_label
-from humanseg.datasets.synthetic_humanseg import make_synthetic_humanseg
+from humanseg.datasets.synthetic.humanseg import make_synthetic_humanseg
 from humanseg.errors import DataError
 
 FOURCC = "mp4v"
