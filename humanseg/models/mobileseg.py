@@ -11,9 +11,8 @@ import paddle
 import paddle.nn as nn
 
 from humanseg.cvlibs.registry import MODELS
-from humanseg.models.layers import SeparableConvBNReLU, resize_to, select_channels, spatial_size
-from humanseg.models.pp_liteseg import (PPContextModule, PPLiteSegHead, broadcast_channels,
-                                        decoder_logits)
+from humanseg.models.layers import SeparableConvBNReLU, resize_to, spatial_size
+from humanseg.models.pp_liteseg import PPContextModule, PPLiteSegHead, _DecoderSegModel
 
 __all__ = ["MobileSeg", "MobileSegHead"]
 
@@ -53,11 +52,7 @@ class MobileSegHead(PPLiteSegHead):
 
     def forward(self, feats: list[paddle.Tensor]) -> list[paddle.Tensor]:
         """Return one fused feature per input feature, shallow to deep."""
-        high = self.cm(feats[-1])
-        outs = []
-        for i in reversed(range(len(feats))):
-            high = self.arm_list[i](feats[i], high)
-            outs.insert(0, high)
+        outs = PPLiteSegHead.forward(self, feats)
         if self.use_last_fuse:
             size = spatial_size(outs[0])
             ups = [resize_to(conv(f), size, align_corners=False)
@@ -79,7 +74,7 @@ class SegHead(nn.Layer):
 
 
 @MODELS.register
-class MobileSeg(nn.Layer):
+class MobileSeg(_DecoderSegModel):
     """MobileSeg: backbone, pyramid-pooling context module, separable UAFM decoder (optionally with
     a last fusion of all stages), one separable segmentation head per decoder stage.
 
@@ -101,6 +96,9 @@ class MobileSeg(nn.Layer):
         pretrained: Weights of the whole model for the builder to load (stored only).
     """
 
+    head_class = MobileSegHead
+    seg_head_class = SegHead
+
     def __init__(self, num_classes: int, backbone: nn.Layer,
                  backbone_indices: Sequence[int] = (1, 2, 3), cm_bin_sizes: Sequence[int] = (1, 2),
                  cm_out_ch: int = 64, arm_type: str = "UAFMMobile",
@@ -108,22 +106,6 @@ class MobileSeg(nn.Layer):
                  seg_head_inter_chs: Sequence[int] = (32, 32, 32),
                  resize_mode: str = "bilinear", use_last_fuse: bool = False,
                  pretrained: str | None = None):
-        super().__init__()
-        owner = "MobileSeg"
-        in_chs = select_channels(backbone.feat_channels, list(backbone_indices), owner)
-        n = len(in_chs)
-        arm_out_chs = broadcast_channels(arm_out_chs, n, "arm_out_chs", owner)
-        seg_head_inter_chs = broadcast_channels(seg_head_inter_chs, n, "seg_head_inter_chs",
-                                                owner)
-        self.num_classes = num_classes
-        self.backbone = backbone
-        self.backbone_indices = list(backbone_indices)
-        self.ppseg_head = MobileSegHead(in_chs, arm_out_chs, cm_bin_sizes, cm_out_ch, arm_type,
-                                        resize_mode, use_last_fuse)
-        self.seg_heads = nn.LayerList([SegHead(c, m, num_classes)
-                                       for c, m in zip(arm_out_chs, seg_head_inter_chs)])
-        self.pretrained = pretrained
-
-    def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
-        """Return ``[main, aux...]`` (training) or ``[main]``, each ``[N, num_classes, H, W]``."""
-        return decoder_logits(self, x)
+        super().__init__(num_classes, backbone, backbone_indices, arm_out_chs, seg_head_inter_chs,
+                         pretrained, cm_bin_sizes=cm_bin_sizes, cm_out_ch=cm_out_ch,
+                         arm_type=arm_type, resize_mode=resize_mode, use_last_fuse=use_last_fuse)

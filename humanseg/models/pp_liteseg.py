@@ -15,8 +15,7 @@ from humanseg.cvlibs.registry import MODELS
 from humanseg.models.layers import (ConvBNReLU, build_uafm, resize_to, select_channels,
                                     spatial_size)
 
-__all__ = ["PPLiteSeg", "PPLiteSegHead", "PPContextModule", "broadcast_channels",
-           "decoder_logits"]
+__all__ = ["PPLiteSeg", "PPLiteSegHead", "PPContextModule", "broadcast_channels"]
 
 
 def broadcast_channels(values: Sequence[int], n: int, name: str, owner: str) -> list[int]:
@@ -117,22 +116,57 @@ class SegHead(nn.Layer):
         return self.conv_out(self.conv(x))
 
 
-def decoder_logits(model: nn.Layer, x: paddle.Tensor) -> list[paddle.Tensor]:
-    """The forward pass shared by PP-LiteSeg and MobileSeg: backbone, ``ppseg_head``, then every
-    ``seg_heads`` entry in training (``[main, aux...]``) or only the first in evaluation, each
-    upsampled bilinearly to the input size."""
-    size = spatial_size(x)
-    feats = model.backbone(x)
-    feats = model.ppseg_head([feats[i] for i in model.backbone_indices])
-    if model.training:
-        logits = [head(f) for head, f in zip(model.seg_heads, feats)]
-    else:
-        logits = [model.seg_heads[0](feats[0])]
-    return [resize_to(logit, size, align_corners=False) for logit in logits]
+class _DecoderSegModel(nn.Layer):
+    """The layout PP-LiteSeg and MobileSeg share: ``backbone``, a ``head_class`` decoder
+    (``ppseg_head``) on the ``backbone_indices`` features and one ``seg_head_class`` head per
+    decoder stage (``seg_heads``).
+
+    Args:
+        num_classes: Number of classes.
+        backbone: A backbone declaring ``feat_channels``.
+        backbone_indices: Backbone outputs fed to the decoder, shallow to deep.
+        arm_out_chs: Output channels of each UAFM (one value is repeated for every stage).
+        seg_head_inter_chs: Hidden channels of each segmentation head (one value is repeated).
+        pretrained: Weights of the whole model for the builder to load (stored only).
+        **head_kwargs: Further arguments of ``head_class``.
+    """
+
+    head_class: type[nn.Layer]
+    seg_head_class: type[nn.Layer]
+
+    def __init__(self, num_classes: int, backbone: nn.Layer, backbone_indices: Sequence[int],
+                 arm_out_chs: Sequence[int], seg_head_inter_chs: Sequence[int],
+                 pretrained: str | None, **head_kwargs):
+        super().__init__()
+        owner = type(self).__name__
+        in_chs = select_channels(backbone.feat_channels, list(backbone_indices), owner)
+        n = len(in_chs)
+        arm_out_chs = broadcast_channels(arm_out_chs, n, "arm_out_chs", owner)
+        seg_head_inter_chs = broadcast_channels(seg_head_inter_chs, n, "seg_head_inter_chs",
+                                                owner)
+        self.num_classes = num_classes
+        self.backbone = backbone
+        self.backbone_indices = list(backbone_indices)
+        self.ppseg_head = self.head_class(in_chs, arm_out_chs, **head_kwargs)
+        self.seg_heads = nn.LayerList([self.seg_head_class(c, m, num_classes)
+                                       for c, m in zip(arm_out_chs, seg_head_inter_chs)])
+        self.pretrained = pretrained
+
+    def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
+        """Return ``[main, aux...]`` (training: every ``seg_heads`` entry) or ``[main]`` (only the
+        first), each upsampled bilinearly to ``[N, num_classes, H, W]``."""
+        size = spatial_size(x)
+        feats = self.backbone(x)
+        feats = self.ppseg_head([feats[i] for i in self.backbone_indices])
+        if self.training:
+            logits = [head(f) for head, f in zip(self.seg_heads, feats)]
+        else:
+            logits = [self.seg_heads[0](feats[0])]
+        return [resize_to(logit, size, align_corners=False) for logit in logits]
 
 
 @MODELS.register
-class PPLiteSeg(nn.Layer):
+class PPLiteSeg(_DecoderSegModel):
     """PP-LiteSeg: backbone, simple pyramid pooling context module, UAFM decoder, one segmentation
     head per decoder stage.
 
@@ -154,31 +188,18 @@ class PPLiteSeg(nn.Layer):
         pretrained: Weights of the whole model for the builder to load (stored only).
     """
 
+    head_class = PPLiteSegHead
+    seg_head_class = SegHead
+
     def __init__(self, num_classes: int, backbone: nn.Layer,
                  backbone_indices: Sequence[int] = (2, 3, 4), arm_type: str = "UAFM_SpAtten",
                  cm_bin_sizes: Sequence[int] = (1, 2, 4), cm_out_ch: int = 128,
                  arm_out_chs: Sequence[int] = (64, 96, 128),
                  seg_head_inter_chs: Sequence[int] = (64, 64, 64),
                  resize_mode: str = "bilinear", pretrained: str | None = None):
-        super().__init__()
-        owner = "PPLiteSeg"
         if len(backbone_indices) < 2:
-            raise ValueError(f"{owner}: backbone_indices needs at least two entries, got "
+            raise ValueError(f"PPLiteSeg: backbone_indices needs at least two entries, got "
                              f"{list(backbone_indices)}")
-        in_chs = select_channels(backbone.feat_channels, list(backbone_indices), owner)
-        n = len(in_chs)
-        arm_out_chs = broadcast_channels(arm_out_chs, n, "arm_out_chs", owner)
-        seg_head_inter_chs = broadcast_channels(seg_head_inter_chs, n, "seg_head_inter_chs",
-                                                owner)
-        self.num_classes = num_classes
-        self.backbone = backbone
-        self.backbone_indices = list(backbone_indices)
-        self.ppseg_head = PPLiteSegHead(in_chs, arm_out_chs, cm_bin_sizes, cm_out_ch, arm_type,
-                                        resize_mode)
-        self.seg_heads = nn.LayerList([SegHead(c, m, num_classes)
-                                       for c, m in zip(arm_out_chs, seg_head_inter_chs)])
-        self.pretrained = pretrained
-
-    def forward(self, x: paddle.Tensor) -> list[paddle.Tensor]:
-        """Return ``[main, aux...]`` (training) or ``[main]``, each ``[N, num_classes, H, W]``."""
-        return decoder_logits(self, x)
+        super().__init__(num_classes, backbone, backbone_indices, arm_out_chs, seg_head_inter_chs,
+                         pretrained, cm_bin_sizes=cm_bin_sizes, cm_out_ch=cm_out_ch,
+                         arm_type=arm_type, resize_mode=resize_mode)

@@ -67,11 +67,10 @@ def _branch_convs(in_channels: int, out_channels: int, block_num: int,
     return nn.LayerList(convs)
 
 
-class CatBottleneck(nn.Layer):
-    """STDC module that concatenates the outputs of its conv chain.
-
-    With stride 2 the first output is downsampled for the chain by a depthwise stride-2 conv
-    (``avd_layer``) and for the concatenation by 3x3 average pooling (``skip``).
+class _STDCModule(nn.Layer):
+    """What both STDC modules share: the conv chain (``conv_list``) and, with stride 2, a
+    depthwise stride-2 conv (``avd_layer``) that downsamples its first output for the rest of the
+    chain, and the ``skip`` that :meth:`make_skip` builds.
 
     Args:
         in_channels: Input channels.
@@ -90,7 +89,22 @@ class CatBottleneck(nn.Layer):
             half = out_channels // 2
             self.avd_layer = nn.Sequential(*_conv_bn(half, half, 3, 2, groups=half,
                                                      relative_lr=relative_lr))
-            self.skip = nn.AvgPool2D(kernel_size=3, stride=2, padding=1)
+            self.skip = self.make_skip(in_channels, out_channels, relative_lr)
+
+    def make_skip(self, in_channels: int, out_channels: int, relative_lr: float) -> nn.Layer:
+        """The stride-2 downsampling of what the module adds or concatenates untransformed."""
+        raise NotImplementedError
+
+
+class CatBottleneck(_STDCModule):
+    """STDC module that concatenates the outputs of its conv chain.
+
+    With stride 2 the first output is downsampled for the chain by ``avd_layer`` and for the
+    concatenation by 3x3 average pooling (``skip``). Arguments as :class:`_STDCModule`.
+    """
+
+    def make_skip(self, in_channels: int, out_channels: int, relative_lr: float) -> nn.Layer:
+        return nn.AvgPool2D(kernel_size=3, stride=2, padding=1)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         first = self.conv_list[0](x)
@@ -104,31 +118,17 @@ class CatBottleneck(nn.Layer):
         return paddle.concat([first, *outs], axis=1)
 
 
-class AddBottleneck(nn.Layer):
+class AddBottleneck(_STDCModule):
     """STDC module that concatenates the outputs of its conv chain and adds the input (projected
-    by a depthwise stride-2 conv and a 1x1 conv, ``skip``, when the stride is 2).
-
-    Args:
-        in_channels: Input channels.
-        out_channels: Output channels.
-        block_num: Number of convs in the chain.
-        stride: 1 or 2.
-        relative_lr: Learning-rate multiplier of the parameters.
+    by a depthwise stride-2 conv and a 1x1 conv, ``skip``, when the stride is 2). Arguments as
+    :class:`_STDCModule`.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, block_num: int = 3, stride: int = 1,
-                 relative_lr: float = 1.0):
-        super().__init__()
-        self.conv_list = _branch_convs(in_channels, out_channels, block_num, relative_lr)
-        self.stride = stride
-        if stride == 2:
-            half = out_channels // 2
-            self.avd_layer = nn.Sequential(*_conv_bn(half, half, 3, 2, groups=half,
-                                                     relative_lr=relative_lr))
-            self.skip = nn.Sequential(
-                *_conv_bn(in_channels, in_channels, 3, 2, groups=in_channels,
-                          relative_lr=relative_lr),
-                *_conv_bn(in_channels, out_channels, 1, relative_lr=relative_lr))
+    def make_skip(self, in_channels: int, out_channels: int, relative_lr: float) -> nn.Layer:
+        return nn.Sequential(
+            *_conv_bn(in_channels, in_channels, 3, 2, groups=in_channels,
+                      relative_lr=relative_lr),
+            *_conv_bn(in_channels, out_channels, 1, relative_lr=relative_lr))
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         outs, out = [], x

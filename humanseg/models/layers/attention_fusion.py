@@ -80,37 +80,57 @@ class UAFM(nn.Layer):
         return self.fuse(x, y)
 
 
-class UAFM_ChAtten(UAFM):
+class _AttentionUAFM(UAFM):
+    """UAFM fusing as ``x * a + y * (1 - a)``, with an attention ``a = sigmoid(conv_xy_atten(s))``
+    from statistics ``s`` of ``x`` and ``y``: their means, and their maxima as well with
+    ``use_max``; taken over the channels for a spatial attention (``[N, 1, H, W]``, two 3x3
+    ConvBNs), over the pixels for a channel attention (``[N, C, 1, 1]``, two 1x1 ConvBNs).
+    Arguments as :class:`UAFM`.
+    """
+
+    spatial = True
+    use_max = True
+
+    def __init__(self, x_ch: int, y_ch: int, out_ch: int, ksize: int = 3,
+                 resize_mode: str = "bilinear"):
+        super().__init__(x_ch, y_ch, out_ch, ksize, resize_mode)
+        stats = 4 if self.use_max else 2
+        if self.spatial:
+            self.conv_xy_atten = nn.Sequential(ConvBNReLU(stats, 2, 3, padding=1, bias=False),
+                                               ConvBN(2, 1, 3, padding=1, bias=False))
+        else:
+            self.conv_xy_atten = nn.Sequential(
+                ConvBNAct(stats * y_ch, y_ch // 2, 1, act="leakyrelu", bias=False),
+                ConvBN(y_ch // 2, y_ch, 1, bias=False))
+
+    def attention(self, x: paddle.Tensor, y: paddle.Tensor) -> paddle.Tensor:
+        if self.spatial:
+            stats = _mean_max_channels([x, y]) if self.use_max else _mean_channels([x, y])
+        elif self.use_max:
+            stats = _mean_max_spatial([x, y], self.training)
+        else:
+            stats = _mean_spatial([x, y])
+        return F.sigmoid(self.conv_xy_atten(stats))
+
+    def fuse(self, x: paddle.Tensor, y: paddle.Tensor) -> paddle.Tensor:
+        atten = self.attention(x, y)
+        return self.conv_out(x * atten + y * (1 - atten))
+
+
+class UAFM_ChAtten(_AttentionUAFM):
     """UAFM with channel attention from the spatial means and maxima of ``x`` and ``y``."""
 
-    def __init__(self, x_ch: int, y_ch: int, out_ch: int, ksize: int = 3,
-                 resize_mode: str = "bilinear"):
-        super().__init__(x_ch, y_ch, out_ch, ksize, resize_mode)
-        self.conv_xy_atten = nn.Sequential(
-            ConvBNAct(4 * y_ch, y_ch // 2, 1, act="leakyrelu", bias=False),
-            ConvBN(y_ch // 2, y_ch, 1, bias=False))
-
-    def fuse(self, x: paddle.Tensor, y: paddle.Tensor) -> paddle.Tensor:
-        atten = F.sigmoid(self.conv_xy_atten(_mean_max_spatial([x, y], self.training)))
-        return self.conv_out(x * atten + y * (1 - atten))
+    spatial = False
 
 
-class UAFM_ChAtten_S(UAFM):
+class UAFM_ChAtten_S(_AttentionUAFM):
     """UAFM with channel attention from the spatial means of ``x`` and ``y``."""
 
-    def __init__(self, x_ch: int, y_ch: int, out_ch: int, ksize: int = 3,
-                 resize_mode: str = "bilinear"):
-        super().__init__(x_ch, y_ch, out_ch, ksize, resize_mode)
-        self.conv_xy_atten = nn.Sequential(
-            ConvBNAct(2 * y_ch, y_ch // 2, 1, act="leakyrelu", bias=False),
-            ConvBN(y_ch // 2, y_ch, 1, bias=False))
-
-    def fuse(self, x: paddle.Tensor, y: paddle.Tensor) -> paddle.Tensor:
-        atten = F.sigmoid(self.conv_xy_atten(_mean_spatial([x, y])))
-        return self.conv_out(x * atten + y * (1 - atten))
+    spatial = False
+    use_max = False
 
 
-class UAFM_SpAtten(UAFM):
+class UAFM_SpAtten(_AttentionUAFM):
     """UAFM with spatial attention from the channel means and maxima of ``x`` and ``y`` (PP-LiteSeg's
     default). ``y`` is weighted by ``_scale - atten``; ``_scale`` is a frozen parameter equal to 1
     (PaddleSeg's checkpoints hold it)."""
@@ -118,30 +138,20 @@ class UAFM_SpAtten(UAFM):
     def __init__(self, x_ch: int, y_ch: int, out_ch: int, ksize: int = 3,
                  resize_mode: str = "bilinear"):
         super().__init__(x_ch, y_ch, out_ch, ksize, resize_mode)
-        self.conv_xy_atten = nn.Sequential(ConvBNReLU(4, 2, 3, padding=1, bias=False),
-                                           ConvBN(2, 1, 3, padding=1, bias=False))
         self._scale = self.create_parameter(
             shape=[1], dtype="float32",
             attr=paddle.ParamAttr(initializer=nn.initializer.Constant(1.0)))
         self._scale.stop_gradient = True
 
     def fuse(self, x: paddle.Tensor, y: paddle.Tensor) -> paddle.Tensor:
-        atten = F.sigmoid(self.conv_xy_atten(_mean_max_channels([x, y])))
+        atten = self.attention(x, y)
         return self.conv_out(x * atten + y * (self._scale - atten))
 
 
-class UAFM_SpAtten_S(UAFM):
+class UAFM_SpAtten_S(_AttentionUAFM):
     """UAFM with spatial attention from the channel means of ``x`` and ``y``."""
 
-    def __init__(self, x_ch: int, y_ch: int, out_ch: int, ksize: int = 3,
-                 resize_mode: str = "bilinear"):
-        super().__init__(x_ch, y_ch, out_ch, ksize, resize_mode)
-        self.conv_xy_atten = nn.Sequential(ConvBNReLU(2, 2, 3, padding=1, bias=False),
-                                           ConvBN(2, 1, 3, padding=1, bias=False))
-
-    def fuse(self, x: paddle.Tensor, y: paddle.Tensor) -> paddle.Tensor:
-        atten = F.sigmoid(self.conv_xy_atten(_mean_channels([x, y])))
-        return self.conv_out(x * atten + y * (1 - atten))
+    use_max = False
 
 
 class UAFMMobile(UAFM):
@@ -150,20 +160,10 @@ class UAFMMobile(UAFM):
     separable = True
 
 
-class UAFMMobile_SpAtten(UAFM):
+class UAFMMobile_SpAtten(_AttentionUAFM):
     """UAFM with separable projections and spatial attention from channel means and maxima."""
 
     separable = True
-
-    def __init__(self, x_ch: int, y_ch: int, out_ch: int, ksize: int = 3,
-                 resize_mode: str = "bilinear"):
-        super().__init__(x_ch, y_ch, out_ch, ksize, resize_mode)
-        self.conv_xy_atten = nn.Sequential(ConvBNReLU(4, 2, 3, padding=1, bias=False),
-                                           ConvBN(2, 1, 3, padding=1, bias=False))
-
-    def fuse(self, x: paddle.Tensor, y: paddle.Tensor) -> paddle.Tensor:
-        atten = F.sigmoid(self.conv_xy_atten(_mean_max_channels([x, y])))
-        return self.conv_out(x * atten + y * (1 - atten))
 
 
 UAFM_TYPES = {cls.__name__: cls for cls in (UAFM, UAFM_ChAtten, UAFM_ChAtten_S, UAFM_SpAtten,
