@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from humanseg.cvlibs import builder
+from humanseg.cvlibs import config
 from humanseg.cvlibs.builder import SegBuilder
 from humanseg.errors import DataError
 
@@ -13,7 +13,7 @@ TF = [{"type": "Resize", "target_size": [64, 32]}, {"type": "Normalize"}]
 def test_nested_dataset_paths_fall_back_to_the_project_root(cityscapes_root, tmp_path,
                                                              monkeypatch):
     parent, name = os.path.split(cityscapes_root)
-    monkeypatch.setattr(builder, "PROJECT_ROOT", parent)
+    monkeypatch.setattr(config, "PROJECT_ROOT", parent)
     monkeypatch.chdir(tmp_path)  # "set" does not exist from here
     inner = {"type": "Cityscapes", "dataset_root": name, "mode": "train", "transforms": TF}
     listed = {"type": "Dataset", "dataset_root": name, "mode": "train", "num_classes": 19,
@@ -28,7 +28,7 @@ def test_nested_dataset_paths_fall_back_to_the_project_root(cityscapes_root, tmp
 
 
 def test_a_nested_path_found_nowhere_is_named(cityscapes_root, tmp_path, monkeypatch):
-    monkeypatch.setattr(builder, "PROJECT_ROOT", str(tmp_path))
+    monkeypatch.setattr(config, "PROJECT_ROOT", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     cfg = {"train_dataset": {"type": "MixedDataset", "datasets": [
         {"type": "Cityscapes", "dataset_root": "no_such_set", "mode": "train", "transforms": TF}]}}
