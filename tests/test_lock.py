@@ -2,6 +2,7 @@
 import ast
 import os
 import re
+import site
 import sys
 from importlib import metadata
 
@@ -67,7 +68,9 @@ def test_installed_environment_is_the_lock_and_closed():
     """Every locked package is installed at its pinned version, and every dependency of an
     installed locked package is itself locked (no package came in unpinned)."""
     pins = read_pins(LOCK)
-    installed = {canonicalize_name(d.metadata["Name"]): d for d in metadata.distributions()}
+    # only site-packages: setuptools puts its vendored packaging etc. on sys.path when imported
+    installed = {canonicalize_name(d.metadata["Name"]): d
+                 for d in metadata.distributions(path=site.getsitepackages())}
     wrong = {n: (v, installed[n].version) for n, v in pins.items()
              if n in installed and installed[n].version != v}
     missing = sorted(n for n in pins if n not in installed)
