@@ -13,6 +13,7 @@ from humanseg.cvlibs.checks import check_nan_policy, check_sync_bn, check_test_c
 from humanseg.cvlibs.config import resolve_data_path
 from humanseg.cvlibs.registry import DATASETS, LOSSES, MODELS, OPTIMIZERS, TRANSFORMS, build
 from humanseg.errors import ConfigError
+from humanseg.utils.zoo import MIRROR_ENV, is_zoo, weights_url
 
 _PATH_KEYS = ("dataset_root", "train_path", "val_path", "test_path")
 DEFAULT_SAVE_INTERVAL = 1000
@@ -31,13 +32,21 @@ def _resolve_paths(section: dict) -> dict:
 
 
 def _download_hint(error: ConfigError, key: str, path: str) -> ConfigError:
-    """``error`` of a failed ``pretrained`` download, with the key and the two ways out."""
-    if "://" not in str(path) or "download" not in str(error):
+    """``error`` of a failed ``pretrained`` download, with the key and the two ways out; an
+    error about a ``zoo:`` name, with the key."""
+    if is_zoo(path):
+        try:
+            weights_url(path)
+        except ConfigError as bad_name:
+            return ConfigError(f"{key}: {bad_name}")
+    if not (is_zoo(path) or "://" in str(path)) or "download" not in str(error):
         return error
     return ConfigError(
         f"{error}\n{key}: the pretrained weights could not be downloaded. Download them "
         f"elsewhere and point the key at the local file (--opts {key}=/path/to/model.pdparams), "
-        f"or set it to null (--opts {key}=null) to start from random weights.")
+        f"or set it to null (--opts {key}=null) to start from random weights."
+        + (f" A zoo name can also be fetched from a mirror: {MIRROR_ENV}=<base URL>."
+           if is_zoo(path) else ""))
 
 
 def load_config_pretrained(model) -> None:

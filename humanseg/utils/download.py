@@ -20,9 +20,10 @@ import zipfile
 from typing import Any
 
 from humanseg.errors import ConfigError
+from humanseg.utils.zoo import is_zoo, weights_url
 
-__all__ = ["resolve_weights_path", "cache_dir", "download", "extract_cached", "is_archive",
-           "is_url"]
+__all__ = ["resolve_weights_path", "cache_dir", "cached_path", "download", "extract_cached",
+           "is_archive", "is_url"]
 
 logger = logging.getLogger("humanseg")
 
@@ -117,6 +118,15 @@ def _locked(path: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def cached_path(url: str) -> str:
+    """Where :func:`download` keeps ``url``: ``<cache>/downloads/<hash of url>/<name>`` (the URL
+    fragment is not part of the key)."""
+    parts = urllib.parse.urlsplit(url)
+    address = urllib.parse.urlunsplit(parts._replace(fragment=""))
+    name = os.path.basename(urllib.parse.unquote(parts.path.rstrip("/"))) or "download"
+    return os.path.join(cache_dir(), "downloads", _key(address), name)
+
+
 def download(url: str, progress: bool | None = None) -> str:
     """Download ``url`` into the cache once and return the local file.
 
@@ -134,9 +144,8 @@ def download(url: str, progress: bool | None = None) -> str:
     """
     parts = urllib.parse.urlsplit(url)
     address = urllib.parse.urlunsplit(parts._replace(fragment=""))
-    name = os.path.basename(urllib.parse.unquote(parts.path.rstrip("/"))) or "download"
-    folder = os.path.join(cache_dir(), "downloads", _key(address))
-    target = os.path.join(folder, name)
+    target = cached_path(url)
+    folder, name = os.path.split(target)
     if os.path.isfile(target):
         logger.info("using cached %s for %s", target, url)
         return target
@@ -244,15 +253,19 @@ def resolve_weights_path(path: str | os.PathLike, progress: bool | None = None) 
     Args:
         path: A ``.pdparams`` file; a directory containing ``model.pdparams``; an archive
             (``.zip``, ``.tar.gz``, ``.tgz``, ``.tar``) holding ``model.pdparams`` (in a folder, as
-            PaddleSeg publishes its weights); or an ``http(s)://`` or ``file://`` URL to a file
-            or archive. URLs are downloaded once into :func:`cache_dir` and archives extracted
-            there (see :func:`download` and :func:`extract_cached`).
+            PaddleSeg publishes its weights); an ``http(s)://`` or ``file://`` URL to a file
+            or archive; or ``zoo:NAME``, a PaddleSeg release by name, i.e. its URL (see
+            :mod:`humanseg.utils.zoo`). URLs are downloaded once into :func:`cache_dir` and
+            archives extracted there (see :func:`download` and :func:`extract_cached`).
         progress: Show a download progress bar (``None``: only on a terminal).
 
     Raises:
-        ConfigError: Missing file, failed or corrupt download, archive without weights.
+        ConfigError: Missing file, failed or corrupt download, archive without weights, unknown
+            zoo name.
     """
     path = os.fspath(path)
+    if is_zoo(path):
+        path = weights_url(path)
     if is_url(path):
         path = download(path, progress=progress)
     if is_archive(path) and os.path.isfile(path):
