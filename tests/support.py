@@ -76,3 +76,54 @@ def export_untrained_lite(tmp, target_size, *args: str) -> str:
     res = run_tool("export.py", "--config", cfg, "--save_dir", out, "--format", "both", *args)
     assert res.returncode == 0, res.stderr[-2000:]
     return out
+
+
+class FileServer:
+    """A localhost HTTP server (a thread) for tests that download: ``files`` maps URL paths to
+    bytes (bytes alone: one file at ``/weights/model.pdparams``, :attr:`url`); other paths
+    answer 404. Honours ``Range`` unless ``ranges`` is False; :attr:`requests` records each GET's
+    ``(path, Range header)``; :attr:`base` is ``http://127.0.0.1:<port>/``."""
+
+    def __init__(self, files, ranges: bool = True):
+        import http.server
+        import threading
+
+        if isinstance(files, bytes):
+            files = {"/weights/model.pdparams": files}
+        self.requests: list = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                header = self.headers.get("Range")
+                server.requests.append((self.path, header))
+                data = files.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                start = int(header.split("=")[1].rstrip("-")) if header and ranges else 0
+                body = data[start:]
+                self.send_response(206 if start else 200)
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.url = self.base + next(iter(files)).lstrip("/")
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -20,8 +20,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     add_common_args(p)
     p.add_argument("--model_path", default=None,
-                   help="trained weights (.pdparams, a folder holding model.pdparams, an archive "
-                        "or a URL); without it the untrained weights are exported (a warning)")
+                   help="trained weights (.pdparams, a folder holding model.pdparams, an "
+                        "archive, a URL or zoo:NAME); without it the untrained weights are exported (a warning)")
     p.add_argument("--save_dir", required=True, help="output folder of the exported model")
     p.add_argument("--input_shape", nargs="+", default=None, metavar="N C H W",
                    help="network input shape; -1 = dynamic (default: -1 C -1 -1, i.e. any batch "

@@ -13,7 +13,8 @@ from humanseg.errors import ConfigError
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     add_common_args(p)
-    p.add_argument("--model_path", default=None, help="weights (.pdparams or a folder holding one)")
+    p.add_argument("--model_path", default=None,
+                   help="weights: .pdparams, a folder holding one, an archive, a URL or zoo:NAME")
     p.add_argument("--image_path", required=True, help="an image file or a folder of images")
     p.add_argument("--save_dir", default="output/result")
     return p.parse_args(argv)

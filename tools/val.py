@@ -18,6 +18,7 @@ from humanseg.cvlibs.builder import SegBuilder
 from humanseg.engine.evaluate import evaluate, format_metrics
 from humanseg.metrics.boundary import DEFAULT_TOLERANCE
 from humanseg.errors import ConfigError
+from humanseg.utils.download import resolve_weights_path
 from humanseg.utils.logger import setup_logging
 
 
@@ -25,7 +26,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     add_common_args(p)
     p.add_argument("--model_path", default=None,
-                   help="weights: a .pdparams file, or a folder holding model.pdparams")
+                   help="weights: a .pdparams file, a folder holding model.pdparams, an "
+                        "archive, a URL or zoo:NAME (tools/model_zoo.py lists the names)")
     p.add_argument("--save_dir", default=None,
                    help="where metrics.json goes (default: next to the weights)")
     p.add_argument("--num_workers", type=int, default=0)
@@ -89,8 +91,9 @@ def main(argv=None):
     result = evaluate(model, dataset, args.num_workers, test_config=test_config,
                       boundary_tolerance=tolerance)
     print(format_metrics(result))
+    # a URL or zoo: name is in the download cache by now: "next to the weights" is there
     weights_dir = args.model_path if os.path.isdir(args.model_path) else os.path.dirname(
-        os.path.abspath(args.model_path))
+        os.path.abspath(resolve_weights_path(args.model_path)))
     if args.save_json:
         out = os.path.abspath(args.save_json)
         ensure_dir(os.path.dirname(out))

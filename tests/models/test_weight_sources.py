@@ -21,6 +21,7 @@ from humanseg.utils import download
 from humanseg.utils.download import resolve_weights_path
 from humanseg.utils.weights import load_pretrained
 from model_specs import randomize
+from support import FileServer
 
 
 @pytest.fixture(autouse=True)
@@ -191,44 +192,9 @@ def test_model_pretrained_strict_unless_allowed(tmp_path, source):
         source.learning_to_downsample.conv_bn_relu._conv.weight.numpy())
 
 
-class _Server:
-    """A localhost HTTP server for one file; honours ``Range`` unless ``ranges`` is False."""
-
-    def __init__(self, data: bytes, ranges: bool = True):
-        import http.server
-        import threading
-
-        self.requests: list[str | None] = []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
-                header = self.headers.get("Range")
-                server.requests.append(header)
-                start = int(header.split("=")[1].rstrip("-")) if header and ranges else 0
-                body = data[start:]
-                self.send_response(206 if start else 200)
-                if start:
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/weights/model.pdparams"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.mark.parametrize("ranges", [True, False], ids=["range", "no_range"])
 def test_http_download_resumes_with_range(ranges, cache, source, weights_bytes):
-    server = _Server(weights_bytes, ranges=ranges)
+    server = FileServer(weights_bytes, ranges=ranges)
     try:
         folder = cache / "downloads" / download._key(server.url)
         folder.mkdir(parents=True)
@@ -236,7 +202,7 @@ def test_http_download_resumes_with_range(ranges, cache, source, weights_bytes):
         (folder / "model.pdparams.part").write_bytes(weights_bytes[:half])
         model = _fresh()
         assert load_pretrained(model, server.url).ok and _same(source, model)
-        assert server.requests == [f"bytes={half}-"]
+        assert server.requests == [("/weights/model.pdparams", f"bytes={half}-")]
         assert (folder / "model.pdparams").read_bytes() == weights_bytes
         assert load_pretrained(_fresh(), server.url).ok
         assert len(server.requests) == 1  # cached
