@@ -26,10 +26,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _number(value) -> str:
-    return "-" if value is None else f"{value:g}"
-
-
 def rows(kind: str | None = None) -> list[dict]:
     """One row per entry: the table's columns (published numbers as PaddleSeg gives them)."""
     out = []
@@ -37,12 +33,13 @@ def rows(kind: str | None = None) -> list[dict]:
         if kind and entry.kind != kind:
             continue
         device = entry.latency_device.split(" ")[0] if entry.latency_device else ""
+        latency = "-" if entry.latency_ms is None else f"{entry.latency_ms:g} {device}"
         out.append({
-            "name": entry.name, "kind": entry.kind + (f" ({entry.output})" if entry.output
-                                                      else ""),
+            "name": entry.name,
+            "kind": entry.kind + (f" ({entry.output})" if entry.output else ""),
             "input": f"{entry.input_size[0]}x{entry.input_size[1]}",
-            "mIoU %": "-" if entry.miou is None else f"{entry.miou:.2f}", "latency ms": _number(entry.latency_ms) + (
-                f" {device}" if entry.latency_ms is not None else ""),
+            "mIoU %": "-" if entry.miou is None else f"{entry.miou:.2f}",
+            "latency ms": latency,
             "cached": "yes" if is_cached(entry.name) else "no",
             "source": entry.source.split("@", 1)[1], "url": resolve_zoo(entry.name)})
     return out

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from humanseg.errors import ConfigError
 
-__all__ = ["ZooEntry", "ZOO", "ZOO_PREFIX", "MIRROR_ENV", "is_zoo", "get_entry", "resolve_zoo",
-           "weights_url", "fetch", "is_cached"]
+__all__ = ["ZooEntry", "ZOO", "ZOO_PREFIX", "MIRROR_ENV", "is_zoo", "get_entry", "mirrored",
+           "resolve_zoo", "weights_url", "fetch", "is_cached"]
 
 ZOO_PREFIX = "zoo:"
 MIRROR_ENV = "HUMANSEG_ZOO_MIRROR"
