@@ -1,4 +1,4 @@
-"""configs/pp_liteseg: the recipes equal PaddleSeg 2.8's files; the _SCL twins add SCL to out0 only."""
+"""configs/pp_liteseg: equal to PaddleSeg 2.8's files; the _SCL twins add SCL to out0 only."""
 import os
 
 import paddle
