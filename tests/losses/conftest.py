@@ -1,4 +1,4 @@
-"""Fixtures for the loss tests: PaddleSeg 2.8's CrossEntropyLoss as an oracle."""
+"""Fixtures for the loss tests: PaddleSeg 2.8's CE and OHEM CE losses as oracles."""
 from __future__ import annotations
 
 import paddle.nn.functional as F
@@ -36,3 +36,35 @@ def paddleseg_ce(monkeypatch):
                                               loss)
 
     return PatchedCE
+
+
+# The one line of PaddleSeg 2.8's OhemCrossEntropyLoss.forward that fails on Paddle 3 (float32
+# probabilities plus an int64 mask), and the same line with the cast Paddle 2 made implicitly.
+_OHEM_PADDLE2_LINE = "prob = prob + (1 - valid_mask)"
+_OHEM_PADDLE3_LINE = "prob = prob + (1 - valid_mask).astype(prob.dtype)"
+
+
+@pytest.fixture(scope="session")
+def paddleseg_ohem():
+    """PaddleSeg 2.8's OhemCrossEntropyLoss class, patched to run on Paddle 3.
+
+    TEST-ONLY PATCH. ``forward`` adds the int64 ``1 - valid_mask`` to the float32 softmax, which
+    Paddle 3 refuses ("Type promotion only support calculations between floating-point
+    numbers"). The subclass's ``forward`` is PaddleSeg's source with that single line cast to
+    float, compiled in PaddleSeg's module namespace; everything else is PaddleSeg's code.
+    """
+    import inspect
+    import textwrap
+
+    import paddleseg.models.losses.ohem_cross_entropy_loss as ps_ohem
+
+    source = textwrap.dedent(inspect.getsource(ps_ohem.OhemCrossEntropyLoss.forward))
+    assert source.count(_OHEM_PADDLE2_LINE) == 1, "PaddleSeg's OHEM source changed; redo the patch"
+    namespace: dict = {}
+    exec(compile(source.replace(_OHEM_PADDLE2_LINE, _OHEM_PADDLE3_LINE), ps_ohem.__file__, "exec"),
+         vars(ps_ohem).copy(), namespace)
+
+    class PatchedOhem(ps_ohem.OhemCrossEntropyLoss):
+        forward = namespace["forward"]
+
+    return PatchedOhem

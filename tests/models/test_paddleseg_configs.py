@@ -62,6 +62,10 @@ def test_paddleseg_cityscapes_config_builds(name):
 LITE_CONFIGS = {
     "portrait_pp_humansegv2_lite.yml": ("MobileSeg", "MobileNetV3", [24, 40, 112, 160], 2, 3),
     "human_pp_humansegv2_lite.yml": ("MobileSeg", "MobileNetV3", [24, 40, 112, 160], 2, 4),
+    "pp_liteseg_stdc1_cityscapes_1024x512_scale0.5_160k.yml": (
+        "PPLiteSeg", "STDCNet", [32, 64, 256, 512, 1024], 19, 3),
+    "pp_liteseg_stdc2_cityscapes_1024x512_scale0.5_160k.yml": (
+        "PPLiteSeg", "STDCNet", [32, 64, 256, 512, 1024], 19, 3),
 }
 
 
@@ -110,3 +114,17 @@ def test_paddleseg_humansegv2_mobile_config_has_too_few_losses():
     model.eval()
     with paddle.no_grad():
         assert len(model(paddle.randn([1, 3, 64, 64]))) == 1
+
+
+@pytest.mark.parametrize("variant, layers, arm_out_chs", [
+    ("stdc1", [2, 2, 2], [32, 64, 128]),
+    ("stdc2", [4, 5, 3], None),  # `_inherited_: False`: PPLiteSeg's defaults, as in PaddleSeg
+])
+def test_pp_liteseg_cityscapes_configs(variant, layers, arm_out_chs):
+    cfg, builder = _offline_builder(f"pp_liteseg_{variant}_cityscapes_1024x512_scale0.5_160k.yml")
+    assert builder.model.backbone.layers == layers
+    assert cfg["model"].get("arm_out_chs") == arm_out_chs
+    assert cfg["test_config"] == {"aug_eval": True, "scales": 0.5}
+    assert [(t["type"], t["min_kept"], t["ignore_index"]) for t in cfg["loss"]["types"]] == [
+        ("OhemCrossEntropyLoss", 130000, 255)] * 3
+    assert cfg["lr_scheduler"]["warmup_iters"] == 1000 and cfg["batch_size"] == 4
