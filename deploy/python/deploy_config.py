@@ -16,8 +16,9 @@ The contract (shared with ``tools/export.py``)::
       class_names: [background, person]
       palette: [[0, 0, 0], [128, 0, 0]]
 
-PaddleSeg-exported folders (``Deploy: {model, params, transforms, input_shape?, output_op?}``)
-are read too: missing transform arguments get PaddleSeg's defaults and a missing ``output_op``
+PaddleSeg-exported folders (``Deploy: {model, params, transforms, input_shape?, output_op?,
+output_dtype?}``, ``input_shape: [null, 3, null, null]`` with Paddle 2.x's ``model.pdmodel``)
+are read too (``output_dtype`` is informational): missing transform arguments get PaddleSeg's defaults and a missing ``output_op``
 means PaddleSeg's export default, ``argmax``.
 """
 from __future__ import annotations
@@ -264,6 +265,8 @@ def load_deploy_config(model_dir: str) -> DeployConfig:
     if color_order not in COLOR_ORDERS:
         raise _fail(path, "Deploy.color_order", f"must be RGB or BGR; got {color_order!r}")
     shape = d.get("input_shape", [-1, 3, -1, -1])
+    if isinstance(shape, list):  # PaddleSeg 2.x writes null for a dynamic dim
+        shape = [-1 if v is None else v for v in shape]
     if (not isinstance(shape, list) or len(shape) != 4
             or not all(isinstance(v, int) and (v > 0 or v == -1) for v in shape)):
         raise _fail(path, "Deploy.input_shape", f"must be [N, C, H, W] of ints (-1 = dynamic); "

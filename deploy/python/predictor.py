@@ -118,8 +118,15 @@ class PaddleBackend:
             if use_trt:
                 raise RuntimeError("--use_trt needs --device gpu (TensorRT runs on NVIDIA GPUs)")
             config.disable_gpu()
-            config.enable_onednn()
-            config.delete_pass("onednn_placement_pass")
+            if model_file.endswith(".pdmodel"):
+                # Legacy (Paddle 2.x) program: Paddle 3.3's oneDNN fuse passes break it
+                # (fused_elementwise_add broadcast mismatch on PP-HumanSeg-Lite, "oneDNN
+                # activation fuses require use_onednn=True" on MobileSeg). Without oneDNN the
+                # other IR passes stay on and match Paddle 2.6 (docs/deploy.md).
+                config.disable_onednn()
+            else:
+                config.enable_onednn()
+                config.delete_pass("onednn_placement_pass")
             config.set_cpu_math_library_num_threads(int(threads or 1))
         config.disable_glog_info()
         config.switch_ir_optim(True)
@@ -216,8 +223,12 @@ class Predictor:
         return self.preprocessor(image_bgr)
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        """Raw network output for the batch ``x`` (probabilities, labels or logits)."""
-        return self.backend.run(x)
+        """Raw network output for the batch ``x`` (probabilities, labels or logits); labels
+        as [N, 1, h, w] (PaddleSeg 2.x's argmax export gives [N, h, w])."""
+        out = self.backend.run(x)
+        if self.config.output_op == "argmax" and out.ndim == 3:
+            out = out[:, None]
+        return out
 
     def postprocess(self, output: np.ndarray, trans_info: list,
                     input_hw: tuple[int, int] | None = None) -> np.ndarray:
