@@ -9,6 +9,7 @@ import os
 import _bootstrap  # noqa: F401
 
 from humanseg.cli import add_common_args, ensure_dir, load_checked_config, run_tool, set_device, set_seed
+from humanseg.cvlibs.builder import DEFAULT_SAVE_INTERVAL, SegBuilder
 from humanseg.cvlibs.config import dump_config
 from humanseg.engine.amp import AMP_LEVELS, PRECISIONS
 from humanseg.engine.runner import TrainOptions, build_trainer, record_run, setup_rank_logging
@@ -28,7 +29,8 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log_iters", type=int, default=10)
     p.add_argument("--save_interval", type=int, default=None,
-                   help="iterations between checkpoints (default: the config's save_interval or 1000)")
+                   help="iterations between checkpoints (default: the config's save_interval or "
+                        f"{DEFAULT_SAVE_INTERVAL})")
     p.add_argument("--keep_checkpoint_max", type=int, default=5)
     p.add_argument("--resume_model", default=None, help="an iter_N checkpoint folder, or 'auto'")
     p.add_argument("--num_workers", type=int, default=0)
@@ -55,7 +57,7 @@ def main(argv=None):
     record_run(save_dir, args.config, config_text, dist)
     options = TrainOptions(
         save_dir=save_dir, seed=args.seed, log_iters=args.log_iters,
-        save_interval=args.save_interval or cfg.get("save_interval") or 1000,
+        save_interval=args.save_interval or SegBuilder(cfg).save_interval,
         keep_checkpoint_max=args.keep_checkpoint_max, resume_model=args.resume_model,
         num_workers=args.num_workers, do_eval=args.do_eval, use_vdl=args.use_vdl,
         precision=args.precision, amp_level=args.amp_level, device=device)

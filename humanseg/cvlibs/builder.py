@@ -13,7 +13,7 @@ from humanseg.cvlibs.checks import check_nan_policy, check_sync_bn, check_test_c
 from humanseg.cvlibs.config import resolve_data_path
 from humanseg.cvlibs.registry import DATASETS, LOSSES, MODELS, OPTIMIZERS, TRANSFORMS, build
 from humanseg.errors import ConfigError
-from humanseg.utils.zoo import MIRROR_ENV, is_zoo, weights_url
+from humanseg.utils.zoo import MIRROR_ENV, is_zoo
 
 _PATH_KEYS = ("dataset_root", "train_path", "val_path", "test_path")
 DEFAULT_SAVE_INTERVAL = 1000
@@ -31,16 +31,11 @@ def _resolve_paths(section: dict) -> dict:
     return section
 
 
-def _download_hint(error: ConfigError, key: str, path: str) -> ConfigError:
-    """``error`` of a failed ``pretrained`` download, with the key and the two ways out; an
-    error about a ``zoo:`` name, with the key."""
-    if is_zoo(path):
-        try:
-            weights_url(path)
-        except ConfigError as bad_name:
-            return ConfigError(f"{key}: {bad_name}")
+def _with_key(error: ConfigError, key: str, path: str) -> ConfigError:
+    """``error`` of loading the ``pretrained`` weights at config ``key``, naming the key; for a
+    failed download, with the two ways out."""
     if not (is_zoo(path) or "://" in str(path)) or "download" not in str(error):
-        return error
+        return ConfigError(f"{key}: {error}")
     return ConfigError(
         f"{error}\n{key}: the pretrained weights could not be downloaded. Download them "
         f"elsewhere and point the key at the local file (--opts {key}=/path/to/model.pdparams), "
@@ -64,7 +59,7 @@ def load_config_pretrained(model) -> None:
         try:
             load_pretrained(layer, path, allow_partial=partial)
         except ConfigError as e:
-            raise _download_hint(e, key, path) from e
+            raise _with_key(e, key, path) from e
 
 
 def build_model(cfg: dict, weights: str | None = None, pretrained: bool = True):
@@ -177,10 +172,6 @@ class SegBuilder:
     @property
     def save_interval(self) -> int:
         return int(self.cfg.get("save_interval") or DEFAULT_SAVE_INTERVAL)
-
-    @property
-    def num_classes(self) -> int | None:
-        return (self.cfg.get("model") or {}).get("num_classes")
 
     @property
     def img_channels(self) -> int:

@@ -111,6 +111,7 @@ def _train_launched(config, save_dir, gpus, seed, device) -> None:
 
 def _train_here(config, save_dir, seed, device) -> None:
     from humanseg.cli import load_checked_config, set_device, set_seed
+    from humanseg.cvlibs.builder import SegBuilder
     from humanseg.engine.runner import TrainOptions, build_trainer, record_run, setup_rank_logging
     from humanseg.utils.dist import init_distributed
     from humanseg.utils.logger import logger
@@ -125,7 +126,7 @@ def _train_here(config, save_dir, seed, device) -> None:
         config_text = dump_config(cfg)
         record_run(save_dir, config, config_text, dist)
         options = TrainOptions(save_dir=save_dir, seed=seed,
-                               save_interval=cfg.get("save_interval") or 1000, device=device)
+                               save_interval=SegBuilder(cfg).save_interval, device=device)
         build_trainer(cfg, config_text, options, dist).train()
     finally:  # the next row logs to its own train.log
         for h in [h for h in logger.handlers if h not in handlers]:
