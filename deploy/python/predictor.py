@@ -7,7 +7,9 @@ with the exported transforms, runs the network and maps the output back to the i
 are also callable one by one (the video pipeline times them separately).
 
 Backends are imported lazily: onnxruntime only for ``backend="onnx"``, paddle.inference only for
-``backend="paddle"``.
+``backend="paddle"``. A folder with only a Paddle program (PaddleSeg's released folders) runs on
+onnxruntime too: it is converted once and cached (onnx_conversion.py, which needs paddle2onnx and
+paddlepaddle for that one run).
 """
 from __future__ import annotations
 
@@ -159,11 +161,20 @@ def add_backend_args(parser) -> None:
     parser.add_argument("--trt_precision", choices=("fp32", "fp16"), default="fp32")
 
 
+def converted_onnx(cfg: DeployConfig, threads: int | None = None) -> str:
+    """The cached ONNX conversion of a folder that holds only a Paddle program, checked once
+    against Paddle Inference (onnx_conversion.py)."""
+    from onnx_conversion import cached_onnx
+    return cached_onnx(
+        cfg, reference=lambda x: PaddleBackend(cfg.model_file, cfg.params_file).run(x),
+        run_onnx=lambda path, x: OnnxBackend(path, threads=threads).run(x))
+
+
 def create_backend(cfg: DeployConfig, backend: str = "onnx", device: str = "cpu",
                    threads: int | None = None, use_trt: bool = False,
                    trt_precision: str = "fp32", spin: bool = False):
-    """The backend object for an exported folder; clear errors for unknown names or a missing
-    model.onnx."""
+    """The backend object for an exported folder; clear errors for unknown names. A folder
+    without model.onnx is converted for ``backend='onnx'`` on first use (``converted_onnx``)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {list(BACKENDS)}; got {backend!r}")
     if device not in DEVICES:
@@ -176,11 +187,8 @@ def create_backend(cfg: DeployConfig, backend: str = "onnx", device: str = "cpu"
     if backend == "onnx":
         if use_trt:
             raise ValueError("--use_trt applies to --backend paddle only")
-        if cfg.onnx_file is None:
-            raise FileNotFoundError(
-                f"{cfg.model_dir} has no ONNX model (no `onnx` key in {cfg.path}): export it with "
-                "`python tools/export.py --config CFG --model_path MODEL --save_dir DIR "
-                "--format onnx` (or both), or run with --backend paddle")
+        if cfg.onnx_file is None:  # a Paddle-only folder (PaddleSeg's releases)
+            cfg.onnx_file = converted_onnx(cfg, threads)
         return OnnxBackend(cfg.onnx_file, device, threads, spin)
     net = cfg.network_size()
     return PaddleBackend(cfg.model_file, cfg.params_file, device, threads, use_trt,

@@ -16,7 +16,7 @@ DATA = os.path.join(ROOT, "tests", "data", "legacy_inference")
 FOLDERS = ["v1_lite_softmax", "v1_lite_argmax", "v2_lite_softmax", "v2_lite_argmax"]
 
 
-def _hashes(folder):
+def hashes(folder):
     return {n: hashlib.sha256(open(os.path.join(folder, n), "rb").read()).hexdigest()
             for n in sorted(os.listdir(folder))}
 
@@ -24,7 +24,7 @@ def _hashes(folder):
 @pytest.mark.parametrize("name", FOLDERS)
 def test_legacy_folder_paddle_matches_paddle26(name):
     folder = os.path.join(DATA, name)
-    before = _hashes(folder)
+    before = hashes(folder)
     ref = np.load(os.path.join(DATA, f"{name}_reference.npz"))
     pred = Predictor(folder, backend="paddle", threads=1)
     assert pred.config.input_shape == [-1, 3, -1, -1]
@@ -37,4 +37,4 @@ def test_legacy_folder_paddle_matches_paddle26(name):
     assert label.shape == ref["label"].shape
     if name.endswith("argmax"):  # softmax folders: this runtime resizes logits, PaddleSeg labels
         assert (label == ref["label"]).mean() >= 0.999
-    assert _hashes(folder) == before
+    assert hashes(folder) == before
