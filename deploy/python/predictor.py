@@ -81,8 +81,9 @@ class OnnxBackend:
 class PaddleBackend:
     """Paddle Inference predictor on ``model.json`` + ``model.pdiparams``.
 
-    On CPU oneDNN is enabled with ``delete_pass('onednn_placement_pass')``: Paddle 3.3's default
-    oneDNN placement crashes on interpolate ops (reference: ecosystem.md §1). One thread is the
+    On CPU oneDNN is enabled. For a Paddle 3 program (``model.json``) without the
+    ``onednn_placement_pass``: Paddle 3.3's oneDNN placement crashes on its interpolate ops
+    (reference: ecosystem.md §1). A legacy ``model.pdmodel`` keeps every pass. One thread is the
     default (two were slower on a 2-core machine). On GPU, ``use_trt`` turns on the TensorRT
     subgraph engine in ``trt_precision``; its dynamic-shape range is the network size when
     deploy.yaml fixes it (``trt_shape``, (h, w)), else 32..2048 px per side (opt 512). That path is
@@ -120,14 +121,13 @@ class PaddleBackend:
             if use_trt:
                 raise RuntimeError("--use_trt needs --device gpu (TensorRT runs on NVIDIA GPUs)")
             config.disable_gpu()
-            if model_file.endswith(".pdmodel"):
-                # Legacy (Paddle 2.x) program: Paddle 3.3's oneDNN fuse passes break it
-                # (fused_elementwise_add broadcast mismatch on PP-HumanSeg-Lite, "oneDNN
-                # activation fuses require use_onednn=True" on MobileSeg). Without oneDNN the
-                # other IR passes stay on and match Paddle 2.6 (docs/deploy.md).
-                config.disable_onednn()
-            else:
-                config.enable_onednn()
+            config.enable_onednn()
+            if not model_file.endswith(".pdmodel"):
+                # Paddle 3 programs only: the placement pass crashes on their interpolate ops.
+                # A legacy (Paddle 2.x) program needs it: without it the oneDNN fuse passes
+                # break it ("fused_elementwise_add" broadcast mismatch on PP-HumanSeg-Lite,
+                # "oneDNN activation fuses require use_onednn=True" on MobileSeg). With every
+                # pass it matches Paddle 2.6 within 1.2e-6 (docs/deploy.md).
                 config.delete_pass("onednn_placement_pass")
             config.set_cpu_math_library_num_threads(int(threads or 1))
         config.disable_glog_info()

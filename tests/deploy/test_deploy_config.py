@@ -71,9 +71,19 @@ def test_missing_folder_and_section(tmp_path):
         load_deploy_config(str(tmp_path))
 
 
-def test_onnx_backend_without_onnx_says_how_to_export(exported_argmax):
-    with pytest.raises(FileNotFoundError, match="tools/export.py .*--format onnx"):
+def test_backend_errors(exported_argmax, monkeypatch):
+    import importlib.metadata
+
+    import onnx_conversion
+
+    def version(name):  # a machine without paddle2onnx (deploy/python's own requirements)
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(onnx_conversion.importlib.metadata, "version", version)
+    with pytest.raises(RuntimeError, match="pip install paddle2onnx.*or run with --backend "
+                                           "paddle"):
         Predictor(exported_argmax, backend="onnx")
+    monkeypatch.undo()
     with pytest.raises(ValueError, match="backend must be one of"):
         Predictor(exported_argmax, backend="tensorrt")
     with pytest.raises(RuntimeError, match="--use_trt needs --device gpu"):
