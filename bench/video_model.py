@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_CONFIG = os.path.join(ROOT, "configs", "pp_humanseg_lite", "pp_humanseg_lite_synthetic_256x144.yml")
 
 
-def _run(step: str, cmd: list[str], log_path: str) -> None:
+def run_step(step: str, cmd: list[str], log_path: str) -> None:
     print(f"[bench] {step}: {' '.join(cmd)}  (log: {log_path})", flush=True)
     run_logged(f"bench step '{step}'", cmd, log_path, cwd=ROOT)
 
@@ -35,12 +35,12 @@ def train_and_export(work_dir: str, iters: int | None = None) -> str:
     weights = os.path.join(train_dir, "best_model", "model.pdparams")
     os.makedirs(work_dir, exist_ok=True)
     if not os.path.isfile(os.path.join(data_dir, "val.txt")):
-        _run("make the synthetic training set",
+        run_step("make the synthetic training set",
              [py, os.path.join(ROOT, "tools", "data", "make_synthetic_humanseg.py"), "--out_dir", data_dir],
              os.path.join(work_dir, "data.log"))
     if not os.path.isfile(weights):
         opts = [f"train_dataset.dataset_root={data_dir}", f"val_dataset.dataset_root={data_dir}"]
-        _run("train PP-HumanSeg-Lite (the make demo recipe, several minutes)",
+        run_step("train PP-HumanSeg-Lite (the make demo recipe, several minutes)",
              [py, os.path.join(ROOT, "tools", "train.py"), "--config", TRAIN_CONFIG, "--save_dir",
               train_dir, "--do_eval", "--log_iters", "50",
               *(["--iters", str(iters)] if iters else []), "--opts", *opts],
@@ -58,7 +58,7 @@ def export_model(config: str, weights: str | None, save_dir: str, log_path: str)
            "--save_dir", save_dir, "--format", "both", "--output_op", "softmax"]
     if weights:
         cmd += ["--model_path", weights]
-    _run("export (Paddle + ONNX)", cmd, log_path)
+    run_step("export (Paddle + ONNX)", cmd, log_path)
 
 
 def read_deploy(model_dir: str) -> dict:
