@@ -5,6 +5,7 @@ download cache ($HUMANSEG_CACHE), or downloads one there (--download NAME).
 Offline or from a copy of the files: HUMANSEG_ZOO_MIRROR=<base URL> replaces PaddleSeg's host
 and keeps the path (e.g. http://127.0.0.1:8000/ or file:///srv/mirror/)."""
 import argparse
+import sys
 
 import _bootstrap  # noqa: F401
 
@@ -58,9 +59,13 @@ def main(argv=None):
     if args.download:
         entry = get_entry(args.download)
         path = fetch(entry.name, progress=True)
-        print(f"{entry.name} ({entry.kind}): {path}")
+        print(path)  # alone on stdout: MODEL_DIR=$(python tools/model_zoo.py --download NAME)
         if entry.kind == "train":
-            print(f"use it as pretrained: zoo:{entry.name} or --model_path zoo:{entry.name}")
+            hint = f"use it as pretrained: zoo:{entry.name} or --model_path zoo:{entry.name}"
+        else:
+            hint = (f"run it as it is: python deploy/python/video.py --model_dir {path} "
+                    "--camera_id 0 (onnxruntime converts it once; docs/deploy.md)")
+        print(f"{entry.name} ({entry.kind}) is in the cache. {hint}", file=sys.stderr)
         return path
     table = rows(args.kind)
     print(format_table(table, COLUMNS + (("url",) if args.urls else ())))

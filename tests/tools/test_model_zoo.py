@@ -3,8 +3,10 @@ mirror on localhost serving archives laid out as PaddleSeg's, zoo: in a config t
 build_model, --model_path zoo: with tools/export.py, the cache (a second resolve makes no
 request), unknown names (close match, exit 2) and the listing with its cached column."""
 import io
+import subprocess
 import os
 import sys
+import urllib.parse
 import zipfile
 
 import numpy as np
@@ -189,3 +191,34 @@ def test_backbone_pretrained_zoo_goes_the_same_way():
     with pytest.raises(ConfigError, match="model.backbone.pretrained: unknown model zoo name"):
         build_model({"model": {"type": "FCN", "num_classes": 2, "backbone": {
             "type": "HRNet_W18_Small_V1", "pretrained": "zoo:human_pp_humansegv1_mobil"}}})
+
+
+def test_released_inference_folder_downloads_and_runs_in_deploy(tmp_path):
+    """The user's path: a PaddleSeg 2.x inference zip (here the V2-Lite fixture of
+    tests/data/legacy_inference, under the released name) fetched by tools/model_zoo.py from a
+    mirror, then deploy/python/infer.py on it with onnxruntime, as downloaded."""
+    legacy = os.path.join(ROOT, "tests", "data", "legacy_inference")
+    stem = "portrait_pp_humansegv2_lite_256x144_inference_model_with_softmax"
+    url_path = urllib.parse.urlsplit(
+        zoo.resolve_zoo("portrait_pp_humansegv2_lite_inference_softmax")).path
+    files = {n: open(os.path.join(legacy, "v2_lite_softmax", n), "rb").read()
+             for n in ("model.pdmodel", "model.pdiparams", "deploy.yaml")}
+    env = dict(os.environ, HUMANSEG_CACHE=str(tmp_path / "cache"))
+    with FileServer({url_path: _zip(stem, files)}) as server:
+        env[zoo.MIRROR_ENV] = server.base
+        got = subprocess.run([sys.executable, os.path.join(TOOLS, "model_zoo.py"), "--download",
+                              "portrait_pp_humansegv2_lite_inference_softmax"],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert got.returncode == 0, got.stderr[-2000:]
+    folder = got.stdout.strip()  # the path alone: MODEL_DIR=$(... --download NAME)
+    assert os.path.basename(folder) == stem and "deploy/python/video.py" in got.stderr
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "deploy", "python", "infer.py"),
+                        "--model_dir", folder, "--image_path", os.path.join(legacy, "image.png"),
+                        "--save_dir", str(out), "--backend", "onnx", "--threads", "1"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "checked against Paddle Inference" in r.stderr
+    label = np.load(os.path.join(legacy, "v2_lite_softmax_reference.npz"))["label"]
+    from PIL import Image
+    assert (np.asarray(Image.open(out / "mask" / "image.png")) == label).mean() >= 0.98
