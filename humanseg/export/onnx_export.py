@@ -22,8 +22,8 @@ _CONVERT = ("import sys, paddle2onnx; "
             "paddle2onnx.export(sys.argv[1], sys.argv[2], sys.argv[3], "
             "opset_version=int(sys.argv[4]), optimize_tool='None')")
 ADAPTIVE_POOL_NOTE = ("paddle2onnx writes adaptive pooling as a fixed AveragePool, equal to it only "
-                      "for some sizes (the ONNX check refuses the others); for Fast-SCNN "
-                      "224x398 and 192x384 are exact, 192x320 is not.")
+                      "for some sizes; an export at a static shape writes it as slices and means "
+                      "instead (exact), a dynamic one cannot (docs/export.md).")
 _STATIC_SHAPE_MARKERS = ("only support static input shape", "Adaptive only support")
 
 

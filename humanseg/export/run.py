@@ -1,6 +1,7 @@
 """export_model: the steps of tools/export.py (Paddle model, ONNX model and its check, deploy.yaml)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import paddle.nn as nn
 from humanseg.export import deploy_config as dc
 from humanseg.export import onnx_export
 from humanseg.errors import ConfigError, HumanSegError
+from humanseg.export.exact_pooling import exact_adaptive_pooling
 from humanseg.export.exporter import InferenceHead, final_resize_source, save_inference_model
 
 FORMATS = ("paddle", "onnx", "both")
@@ -102,8 +104,13 @@ def export_model(model: nn.Layer, cfg: dict, save_dir: str, input_shape: list[in
     log(f"converting {type(model).__name__} with paddle.jit.to_static (input {input_shape}, "
         f"output {output_op}) ...")
     head = InferenceHead(model, output_op, logits_layer)
+    static_hw = input_shape[2] > 0 and input_shape[3] > 0
     try:
-        save_inference_model(head, save_dir, input_shape)
+        with exact_adaptive_pooling(model) if static_hw else contextlib.nullcontext(0) as n:
+            if n:
+                log(f"{n} adaptive pooling layer(s) written as slices and means (exact in ONNX "
+                    f"at this static size)")
+            save_inference_model(head, save_dir, input_shape)
     finally:
         head.remove_hook()
     result.seconds["paddle"] = time.perf_counter() - t0

@@ -1,6 +1,7 @@
 """tools/export.py: Paddle 3 inference model + model.onnx + deploy.yaml, checked by running the
 exported files with Paddle Inference (oneDNN workaround) and onnxruntime against dygraph; the
 fixed-shape cases of paddle2onnx; and user mistakes ending in one error line."""
+import contextlib
 import os
 
 import numpy as np
@@ -175,18 +176,35 @@ def test_fastscnn_fixed_shape_exports_and_checks(fastscnn_config, tmp_path):
     assert np.abs(paddle_inference_run(str(tmp_path), x) - onnx_run(str(tmp_path), x)).max() < 1e-5
 
 
-def test_onnx_check_rejects_an_inexact_conversion(tmp_path):
+FASTSCNN_192X320 = {"model": {"type": "FastSCNN", "num_classes": 2},
+                    "export": {"transforms": [{"type": "Resize", "target_size": [320, 192]},
+                                              {"type": "Normalize"}]}}
+
+
+def test_onnx_check_rejects_an_inexact_conversion(tmp_path, monkeypatch):
     """192x320: on the 6x10 feature map paddle2onnx's fixed AveragePool (stride 1, kernel 5)
-    differs from adaptive pooling to 6 bins (windows 0-2, 1-4, 3-5, ...); the check must catch
-    it (measured 7e-4)."""
-    cfg = {"model": {"type": "FastSCNN", "num_classes": 2},
-           "export": {"transforms": [{"type": "Resize", "target_size": [320, 192]},
-                                     {"type": "Normalize"}]}}
+    differs from adaptive pooling to 6 bins (windows 0-2, 1-4, 3-5, ...); with the exact
+    pooling of the export switched off, the check must catch it (measured 7e-4)."""
+    from humanseg.export import run
+    monkeypatch.setattr(run, "exact_adaptive_pooling", lambda model: contextlib.nullcontext(0))
+    cfg = FASTSCNN_192X320
     with pytest.raises(HumanSegError, match="ONNX model disagrees with the Paddle model"):
         export_model(random_model(cfg["model"], 5), cfg, str(tmp_path), [1, 3, 192, 320],
                      "softmax", "both", log=lambda _: None)
     assert not (tmp_path / "model.onnx").exists()
     assert "onnx" not in yaml.safe_load((tmp_path / "deploy.yaml").read_text())["Deploy"]
+
+
+def test_adaptive_pooling_exports_exactly_at_an_irregular_size(tmp_path):
+    """The same 192x320 Fast-SCNN with the export's sliced adaptive pooling: ONNX equals Paddle."""
+    messages = []
+    result = export_model(random_model(FASTSCNN_192X320["model"], 5), FASTSCNN_192X320,
+                          str(tmp_path), [1, 3, 192, 320], "softmax", "both",
+                          log=messages.append)
+    assert result.onnx_check["passed"] and result.onnx_check["max_abs_diff"] < 1e-5
+    assert any("adaptive pooling layer(s) written as slices" in m for m in messages)
+    x = np.random.default_rng(4).standard_normal([1, 3, 192, 320]).astype(np.float32)
+    assert np.abs(paddle_inference_run(str(tmp_path), x) - onnx_run(str(tmp_path), x)).max() < 1e-5
 
 
 # ----------------------------------------------------------------------------- user mistakes
