@@ -139,3 +139,23 @@ def test_training_with_the_diagnostic_equals_training_without(tmp_path, syntheti
     assert all(math.isfinite(h["grad_ratio"]) and h["grad_ratio"] > 0 for h in history)
     assert on.state["train_log"]["diagnostics"]["grad_ratio"] == history[-1]["grad_ratio"]
     assert f"grad_ratio={history[-1]['grad_ratio']:.4g}" in caplog.text
+
+
+def test_visualdl_gets_the_ratio(tmp_path, synthetic_root):
+    import glob
+    from visualdl import LogReader
+    set_seed(0)
+    loss = {"types": [{"type": "MixedLoss", "losses": [{"type": "CrossEntropyLoss"},
+                                                       {"type": "SemanticConnectivityLoss"}],
+                       "coef": [1.0, 0.2]}], "coef": [1]}
+    cfg = check_config(tiny_config(synthetic_root, iters=4, loss=loss,
+                                   grad_ratio={"interval": 2}))
+    opts = TrainOptions(save_dir=str(tmp_path), save_interval=4, log_iters=2, use_vdl=True)
+    build_trainer(cfg, "config: text", opts, DistEnv()).train()
+    history = json.loads((tmp_path / "grad_ratio.json").read_text())
+    reader = LogReader(file_path=glob.glob(str(tmp_path / "vdl_log" / "vdlrecords.*"))[0])
+    records = reader.get_data("scalar", "Train/grad_ratio")
+    assert [r.id for r in records] == [2, 4]
+    assert [r.value for r in records] == pytest.approx(
+        [h["grad_ratio"] for h in history if h["iter"] in (2, 4)], rel=1e-6)
+    assert "Train/grad_ratio_rest" in reader.get_tags()["scalar"]
