@@ -47,7 +47,10 @@ def collect(runs: list[Run], exp_dir: str, n_boot: int, boot_seed: int) -> dict:
         if run.kind == "base":
             bases.append({"setting": run.setting, "iters": run.iters,
                           "val_curve": result.get("val_curve")})
-    return {"runs": rows, "paired_differences": paired(units, n_boot, boot_seed),
+    status = (f"{len(rows)} evaluated runs of {sum(r.kind != 'grad' for r in runs)} planned"
+              if rows else "study not yet run (only the gradient-ratio runs, if any, have run)")
+    return {"status": status, "runs": rows,
+            "paired_differences": paired(units, n_boot, boot_seed),
             "gradient_ratio": grad, "bases": bases,
             "compute_hours": round(sum(load_result(exp_dir, r)["train_seconds"]
                                        + load_result(exp_dir, r).get("eval_seconds", 0)
