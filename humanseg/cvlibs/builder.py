@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 from functools import cached_property
 
-from humanseg.cvlibs.checks import check_nan_policy, check_sync_bn, check_test_config
+from humanseg.cvlibs.checks import (check_grad_ratio, check_nan_policy, check_sync_bn,
+                                    check_test_config)
 from humanseg.cvlibs.config import resolve_data_path
 from humanseg.cvlibs.registry import DATASETS, LOSSES, MODELS, OPTIMIZERS, TRANSFORMS, build
 from humanseg.errors import ConfigError
@@ -190,6 +191,11 @@ class SegBuilder:
     @property
     def sync_bn(self) -> str | bool:
         return check_sync_bn(self.cfg.get("sync_bn"))
+
+    @property
+    def grad_ratio(self) -> dict | None:
+        """The ``grad_ratio`` section (defaults filled), or None when the diagnostic is off."""
+        return check_grad_ratio(self.cfg.get("grad_ratio"))
 
     @cached_property
     def eval_transforms(self):

@@ -12,7 +12,7 @@ from humanseg.cvlibs.registry import lookup
 from humanseg.errors import ConfigError
 
 __all__ = ["ConfigError", "check_config", "check_test_config", "check_nan_policy",
-           "check_sync_bn", "TOP_LEVEL_KEYS", "TRAIN_KEYS", "EVAL_KEYS"]
+           "check_sync_bn", "check_grad_ratio", "TOP_LEVEL_KEYS", "TRAIN_KEYS", "EVAL_KEYS"]
 
 # The keys a config may hold at its top level: PaddleSeg 2.8's, then humanseg's own.
 TOP_LEVEL_KEYS = {
@@ -30,6 +30,8 @@ TOP_LEVEL_KEYS = {
     "save_interval": "iterations between checkpoints and evaluations",
     "nan_policy": "on a non-finite loss: stop (default) or skip the step",
     "sync_bn": "SyncBatchNorm across GPUs: auto (default), true or false",
+    "grad_ratio": "log ||grad(term)|| / ||grad(against)|| w.r.t. the logits: {interval, term, "
+                  "against, output}",
 }
 # Sections of PaddleSeg releases after 2.8 (configs/_base_/runtime.yml), which humanseg does not read
 LATER_PADDLESEG_KEYS = {
@@ -228,6 +230,37 @@ def check_sync_bn(setting: Any) -> str | bool:
     return setting
 
 
+GRAD_RATIO_DEFAULTS = {"interval": 50, "term": "SemanticConnectivityLoss",
+                       "against": "CrossEntropyLoss", "output": 0}
+
+
+def check_grad_ratio(section: Any) -> dict | None:
+    """The ``grad_ratio`` section with its defaults filled (None or absent: off, None), or
+    ConfigError naming the key."""
+    if section is None or section is False:
+        return None
+    if section is True:
+        section = {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"grad_ratio: expected a mapping such as {{interval: 50, term: "
+                          f"SemanticConnectivityLoss, against: CrossEntropyLoss}}, got {section!r}.")
+    unknown = sorted(set(section) - set(GRAD_RATIO_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"grad_ratio: unknown key(s) {unknown}; the keys are "
+                          f"{list(GRAD_RATIO_DEFAULTS)}.")
+    out = {**GRAD_RATIO_DEFAULTS, **section}
+    for key in ("interval", "output"):
+        value = out[key]
+        low = 1 if key == "interval" else 0
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"grad_ratio.{key} must be an integer >= {low}, got {value!r}.")
+    for key in ("term", "against"):
+        if not isinstance(out[key], str) or not out[key]:
+            raise ConfigError(f"grad_ratio.{key} must be the name of a loss term (e.g. "
+                              f"{GRAD_RATIO_DEFAULTS[key]}), got {out[key]!r}.")
+    return out
+
+
 def _reject_unknown_keys(cfg: dict) -> None:
     for key in cfg:
         if key in TOP_LEVEL_KEYS:
@@ -261,6 +294,7 @@ def _check_engine_keys(cfg: dict) -> None:
         check_test_config(cfg["test_config"])
     check_nan_policy(cfg.get("nan_policy"))
     check_sync_bn(cfg.get("sync_bn"))
+    check_grad_ratio(cfg.get("grad_ratio"))
 
 
 def check_config(cfg: dict, required: tuple[str, ...] = TRAIN_KEYS) -> dict:

@@ -102,10 +102,13 @@ class LoggerHook(Hook):
                for k, v in self._sums.items()}
         avg.setdefault("loss", float("nan"))
         terms = {k[5:]: v for k, v in avg.items() if k.startswith("term:")}
+        diagnostics = dict(s.get("diagnostics") or {})
         trainer.state["train_log"] = {"iter": trainer.iter, "loss": avg["loss"], "terms": terms,
                                       "lr": s["lr"], "batch_cost": avg["batch_cost"],
-                                      "reader_cost": avg["reader_cost"]}
+                                      "reader_cost": avg["reader_cost"],
+                                      "diagnostics": diagnostics}
         terms_text = " ".join(f"{k}={v:.4f}" for k, v in terms.items())
+        terms_text += "".join(f" {k}={v:.4g}" for k, v in diagnostics.items())
         skipped = f" nan_skips={trainer.nan_skips}" if trainer.nan_skips else ""
         eta = avg["batch_cost"] * (trainer.max_iters - trainer.iter)
         global_batch = trainer.batch_size * trainer.dist.world_size
@@ -124,6 +127,50 @@ class LoggerHook(Hook):
     def set_state_dict(self, state: dict) -> None:
         self._sums = defaultdict(float, state["sums"])
         self._count = state["count"]
+
+
+class GradientRatioHook(Hook):
+    """The ``grad_ratio`` config key: every ``interval`` iterations (and at iterations 1 and
+    ``max_iters``) the gradient norm of one loss term over another's, w.r.t. the logits of
+    ``output`` (``humanseg.engine.grad_ratio``), at the logits of the step just taken.
+
+    The latest values stay in ``trainer.state['diagnostics']`` on every step, so the LoggerHook
+    prints them (``grad_ratio=``, ``grad_ratio_rest=``) and VisualDL writes them
+    (``Train/grad_ratio``...). Every measurement is appended to ``history`` and, if
+    ``history_path`` is given, rewritten there atomically (``<save_dir>/grad_ratio.json``).
+    Comes before the LoggerHook. Off (no hook) when the key is absent.
+    """
+
+    def __init__(self, interval: int, term: str = "SemanticConnectivityLoss",
+                 against: str = "CrossEntropyLoss", output: int = 0,
+                 history_path: str | None = None):
+        self.interval, self.term, self.against = max(int(interval), 1), term, against
+        self.output, self.history_path = int(output), history_path
+        self.latest: dict = {}
+        self.history: list[dict] = []
+
+    def _due(self, trainer) -> bool:
+        return (trainer.iter == 1 or trainer.iter % self.interval == 0
+                or trainer.iter == trainer.max_iters)
+
+    def after_step(self, trainer) -> None:
+        outputs = trainer.state.get("outputs")
+        if outputs is not None and not trainer.state.get("skipped") and self._due(trainer):
+            from humanseg.engine.grad_ratio import gradient_ratio
+            self.latest = gradient_ratio(trainer.loss_fn, outputs["logits"], outputs["label"],
+                                         self.term, self.against, self.output)
+            self.history.append({"iter": trainer.iter, **self.latest})
+            if self.history_path:
+                write_json_atomically(self.history_path, self.history)
+        if self.latest:
+            trainer.state["diagnostics"] = {k: self.latest[k]
+                                            for k in ("grad_ratio", "grad_ratio_rest")}
+
+    def state_dict(self) -> dict:
+        return {"latest": dict(self.latest), "history": list(self.history)}
+
+    def set_state_dict(self, state: dict) -> None:
+        self.latest, self.history = dict(state["latest"]), list(state["history"])
 
 
 class EvalHook(Hook):
@@ -283,6 +330,8 @@ class VisualDLHook(Hook):
             self._scalar(f"Train/{name}", value, step)
         for key in ("lr", "batch_cost", "reader_cost"):
             self._scalar(f"Train/{key}", log[key], step)
+        for name, value in log.get("diagnostics", {}).items():
+            self._scalar(f"Train/{name}", value, step)
         if trainer.nan_skips:
             self._scalar("Train/nan_skips", trainer.nan_skips, step)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from humanseg.cvlibs.builder import SegBuilder
 from humanseg.engine.amp import Precision
 from humanseg.engine.evaluate import evaluate
-from humanseg.engine.hooks import (BestModelSaver, CheckpointHook, EvalHook, Hook, LoggerHook,
-                                   ParamSyncCheck, TimerHook, VisualDLHook)
+from humanseg.engine.hooks import (BestModelSaver, CheckpointHook, EvalHook, GradientRatioHook,
+                                   Hook, LoggerHook, ParamSyncCheck, TimerHook, VisualDLHook)
 from humanseg.engine.preflight import dry_check
 from humanseg.engine.trainer import Trainer
 from humanseg.utils.checkpoint import load_checkpoint, resolve_resume
@@ -72,13 +72,18 @@ def evaluate_on_ranks(model, dataset, num_workers: int, dist: DistEnv,
 
 
 def build_hooks(opts: TrainOptions, dist: DistEnv, config_text: str, val_dataset,
-                test_config: dict | None = None) -> list[Hook]:
-    """Logger, VisualDL, evaluation, best model, checkpoints, timer; writers on rank 0 only.
+                test_config: dict | None = None, grad_ratio: dict | None = None) -> list[Hook]:
+    """(Gradient ratio,) logger, VisualDL, evaluation, best model, checkpoints, timer; writers on
+    rank 0 only.
 
     The best-model saver and VisualDL come after the evaluation hook, which calls their
     ``on_eval``, and before the checkpoint hook, so a checkpoint holds the best mIoU so far."""
     interval = opts.save_interval
-    hooks: list[Hook] = [LoggerHook(opts.log_iters)]
+    hooks: list[Hook] = []
+    if grad_ratio is not None:  # before the logger, which prints its values
+        path = os.path.join(opts.save_dir, "grad_ratio.json") if dist.is_main else None
+        hooks.append(GradientRatioHook(**grad_ratio, history_path=path))
+    hooks.append(LoggerHook(opts.log_iters))
     if val_dataset is not None:
         eval_fn = functools.partial(evaluate_on_ranks, dataset=val_dataset,
                                     num_workers=opts.num_workers, dist=dist,
@@ -137,7 +142,8 @@ def build_trainer(cfg: dict, config_text: str, opts: TrainOptions, dist: DistEnv
     model, optimizer = precision.decorate(model, optimizer)
     train_model = wrap_model(model, dist, sync_bn)
     trainer = Trainer(model, loss_fn, optimizer, lr_scheduler, sampler, loader, builder.iters,
-                      build_hooks(opts, dist, config_text, val_dataset, test_config),
+                      build_hooks(opts, dist, config_text, val_dataset, test_config,
+                                  builder.grad_ratio),
                       precision=precision, train_model=train_model, dist=dist,
                       nan_policy=builder.nan_policy)
     if opts.resume_model:

@@ -264,6 +264,7 @@ class Trainer:
         lr = self.optimizer.get_lr()
         self.lr_scheduler.step()
         self.state = {"loss": float(values[0]),
+                      "outputs": {"logits": [t.detach() for t in logits], "label": batch["label"]},
                       "terms": {k: float(v) for k, v in zip(terms, values[1:])},
                       "lr": lr, "reader_cost": reader_cost, "skipped": not finite,
                       "batch_cost": time.perf_counter() - start}

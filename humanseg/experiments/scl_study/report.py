@@ -1,0 +1,188 @@
+"""The study's results: runs, paired differences with bootstrap intervals, gradient ratios, as
+``scl_study.json`` and as the tables between the markers of ``scl_study.md``."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from humanseg.errors import HumanSegError
+from humanseg.experiments.scl_study.jobs import finished, load_result, run_dir
+from humanseg.experiments.scl_study.plan import SETTINGS, Run
+from humanseg.metrics.paired import DIRECTIONS, FrameStats, paired_difference, unit_sums, verdict
+from humanseg.utils.atomic import write_json_atomically, write_text_atomically
+
+BEGIN, END = "<!-- scl_study:tables -->", "<!-- /scl_study:tables -->"
+RUN_METRICS = ("miou", "connectivity", "components", "pred_components", "label_components",
+               "boundary_f", "flicker")
+
+
+def _frames(exp_dir: str, run: Run) -> tuple[FrameStats, list[str], np.ndarray]:
+    with open(os.path.join(run_dir(exp_dir, run), "frames.json")) as f:
+        data = json.load(f)
+    names, sums = unit_sums(np.asarray(data["rows"], np.float64), data["units"])
+    return FrameStats(data["num_classes"]), names, sums
+
+
+def collect(runs: list[Run], exp_dir: str, n_boot: int, boot_seed: int) -> dict:
+    """Everything the finished runs of ``runs`` say (unfinished runs are left out)."""
+    done = [r for r in runs if finished(exp_dir, r)]
+    rows, units, grad, bases = [], {}, [], []
+    for run in done:
+        result = load_result(exp_dir, run)
+        if run.kind == "grad":
+            grad += [{"setting": SETTINGS[run.setting].recipe, "lambda": run.lam,
+                      "iter": h["iter"], "ratio": h["grad_ratio"], "ratio_rest": h["grad_ratio_rest"]}
+                     for h in result["grad_ratio"]]
+            continue
+        layout, names, sums = _frames(exp_dir, run)
+        units[run] = (layout, names, sums)
+        metrics = layout.metrics(sums.sum(0))
+        video = SETTINGS[run.setting].video
+        rows.append({"setting": run.setting, "arm": run.arm, "lambda": run.lam, "seed": run.seed,
+                     **{k: (float(metrics[k]) if video or k != "flicker" else None)
+                        for k in RUN_METRICS},
+                     "train_seconds": result["train_seconds"]})
+        if run.kind == "base":
+            bases.append({"setting": run.setting, "iters": run.iters,
+                          "val_curve": result.get("val_curve")})
+    status = (f"{len(rows)} evaluated runs of {sum(r.kind != 'grad' for r in runs)} planned"
+              if rows else "study not yet run (only the gradient-ratio runs, if any, have run)")
+    return {"status": status, "runs": rows,
+            "paired_differences": paired(units, n_boot, boot_seed),
+            "gradient_ratio": grad, "bases": bases,
+            "compute_hours": round(sum(load_result(exp_dir, r)["train_seconds"]
+                                       + load_result(exp_dir, r).get("eval_seconds", 0)
+                                       for r in done) / 3600, 3)}
+
+
+def paired(units: dict, n_boot: int, boot_seed: int) -> list[dict]:
+    """Arm - control per seed (the same kind: cont or scratch), for every arm with seeds."""
+    out = []
+    for arm_run in sorted(units, key=lambda r: (r.setting, r.kind, r.lam)):
+        if arm_run.lam == 0 or arm_run.kind not in ("cont", "scratch") or arm_run.seed != min(
+                r.seed for r in units if (r.setting, r.kind, r.lam) ==
+                (arm_run.setting, arm_run.kind, arm_run.lam)):
+            continue  # one entry per arm, built from its seeds below
+        key = (arm_run.setting, arm_run.kind)
+        arms = {r.seed: r for r in units if (r.setting, r.kind, r.lam) == key + (arm_run.lam,)}
+        controls = {r.seed: r for r in units if (r.setting, r.kind) == key and r.lam == 0}
+        seeds = sorted(set(arms) & set(controls))
+        if not seeds:
+            continue
+        layout = units[arms[seeds[0]]][0]
+        common = sorted(set.intersection(*(set(units[r][1]) for s in seeds
+                                           for r in (arms[s], controls[s]))))
+
+        def stack(runs):
+            return np.stack([units[runs[s]][2][[units[runs[s]][1].index(u) for u in common]]
+                             for s in seeds])
+
+        a, c = stack(arms), stack(controls)
+        video = SETTINGS[arm_run.setting].video
+        for metric, direction in DIRECTIONS.items():
+            if metric == "flicker" and not video:
+                continue
+            d = paired_difference(a, c, lambda s, m=metric: layout.metrics(s)[m], n_boot, boot_seed)
+            out.append({"setting": arm_run.setting, "arm": arm_run.arm, "lambda": arm_run.lam,
+                        "metric": metric, "mean": d["mean"], "ci95": d["ci95"], "sd": d["sd"],
+                        "per_seed": d["per_seed"], "seeds": seeds, "units": d["units"],
+                        "verdict": verdict(d["ci95"], direction)})
+    return out
+
+
+def load(json_path: str) -> dict:
+    """An earlier report (empty when there is none)."""
+    if not os.path.isfile(json_path):
+        return {}
+    with open(json_path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def best_portrait_lambda(report: dict) -> float | None:
+    """The portrait continuation lambda with the highest mean connectivity difference whose
+    mIoU interval lies above -0.5 points (None before the portrait study has run)."""
+    best, score = None, -np.inf
+    for row in report.get("paired_differences", []):
+        if not (row["setting"].startswith("portrait") and row["arm"].startswith("cont")
+                and row["metric"] == "connectivity"):
+            continue
+        miou = [r for r in report["paired_differences"] if r["setting"] == row["setting"]
+                and r["arm"] == row["arm"] and r["metric"] == "miou"]
+        if miou and miou[0]["ci95"][0] < -0.005:
+            continue
+        if row["mean"] > score:
+            best, score = row["lambda"], row["mean"]
+    return best
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None else f"{100 * v:.2f}"
+
+
+def markdown(report: dict) -> str:
+    """The tables: paired differences, runs, gradient ratios, base curves."""
+    lines = [BEGIN, "", f"_Generated by `tools/experiments/scl_study.py --phase report`; "
+             f"{len(report['runs'])} evaluated runs, {report['compute_hours']:.2f} CPU-hours._", ""]
+    lines += ["### Gradient ratio", ""]
+    if report["gradient_ratio"]:
+        lines += ["‖∇ λ·SCL‖ / ‖∇ CE term‖ (and / ‖∇ rest of the loss‖ in brackets) w.r.t. the "
+                  "logits, at iterations start / middle / end:", "",
+                  "| recipe | λ | start | middle | end |", "|---|---|---|---|---|"]
+        by = {}
+        for r in report["gradient_ratio"]:
+            by.setdefault((r["setting"], r["lambda"]), []).append(r)
+        for (setting, lam), rs in sorted(by.items()):
+            rs = sorted(rs, key=lambda r: r["iter"])
+            cells = [f"{r['ratio']:.3g} ({r['ratio_rest']:.3g}) @{r['iter']}" for r in rs]
+            lines.append(f"| {setting} | {lam:g} | " + " | ".join(cells) + " |")
+    else:
+        lines.append("Not yet run.")
+    lines += ["", "### Paired differences (arm − control, same seed)", ""]
+    if report["paired_differences"]:
+        lines += ["Points (×100) for mIoU, connectivity, boundary F and flicker; components per "
+                  "frame for components. 95% bootstrap intervals over seeds and clips.", "",
+                  "| setting | arm | metric | mean | 95% CI | verdict | seeds |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in report["paired_differences"]:
+            k = 1 if r["metric"] == "components" else 100
+            lines.append(f"| {r['setting']} | {r['arm']} | {r['metric']} | {k * r['mean']:+.2f} "
+                         f"| [{k * r['ci95'][0]:+.2f}, {k * r['ci95'][1]:+.2f}] | "
+                         f"{r['verdict'] if k == 1 else _scaled_verdict(r['verdict'])} "
+                         f"| {len(r['seeds'])} |")
+    else:
+        lines.append("Not yet run.")
+    lines += ["", "### Runs", ""]
+    if report["runs"]:
+        lines += ["| setting | arm | seed | mIoU | connectivity | components pred / label | "
+                  "boundary F | flicker | train s |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in report["runs"]:
+            lines.append(f"| {r['setting']} | {r['arm']} | {r['seed']} | {_pct(r['miou'])} | "
+                         f"{_pct(r['connectivity'])} | {r['pred_components']:.2f} / "
+                         f"{r['label_components']:.2f} | {_pct(r['boundary_f'])} | "
+                         f"{_pct(r['flicker'])} | {r['train_seconds']:.0f} |")
+    else:
+        lines.append("Not yet run.")
+    return "\n".join(lines + ["", END])
+
+
+def _scaled_verdict(text: str) -> str:
+    """A verdict's ±X in points (×100) for the tables."""
+    if "±" not in text:
+        return text
+    head, x = text.split("±")
+    return f"{head}±{100 * float(x):.2g} points"
+
+
+def write(report: dict, json_path: str, md_path: str) -> None:
+    """``json_path`` rewritten; the tables between the markers of ``md_path`` replaced."""
+    write_json_atomically(json_path, report)
+    with open(md_path, encoding="utf-8") as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        raise HumanSegError(f"{md_path} has no {BEGIN} ... {END} markers; add them where the "
+                            f"tables go")
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    write_text_atomically(md_path, head + markdown(report) + tail)

@@ -1,0 +1,76 @@
+"""Smoke test of tools/experiments/scl_study.py: a tiny paired study (one base, 2 arms x 2
+seeds continued from it), its report, and a second call that skips every finished run."""
+import json
+import os
+
+from support import run_tool
+from humanseg.datasets.synthetic.humanseg import make_synthetic_humanseg
+from humanseg.experiments.scl_study.data import SPLITS
+
+TINY = ["--settings", "portrait_standard_ce", "--seeds", "0,1", "--lambdas", "0.5",
+        "--paper_lambda", "0", "--base_iters", "2", "--cont_iters", "2", "--input_size", "64x36",
+        "--batch_size", "2", "--jobs", "1", "--grad_settings", ""]
+
+
+def test_tiny_study_trains_pairs_reports_and_resumes(tmp_path):
+    data = tmp_path / "data"
+    make_synthetic_humanseg(str(data / "portrait_standard"), num_clips=6, frames_per_clip=3,
+                            size=(96, 64), splits=SPLITS, seed=1, progress=False)
+    md = tmp_path / "study.md"
+    md.write_text("# study\n<!-- scl_study:tables -->\nold\n<!-- /scl_study:tables -->\nend\n")
+    common = TINY + ["--data_dir", str(data), "--exp_dir", str(tmp_path / "exp"),
+                     "--json", str(tmp_path / "study.json"), "--md", str(md), "--n_boot", "50"]
+
+    planned = run_tool("experiments/scl_study.py", "--phase", "train", "--plan", *common)
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    assert "5 runs; planned compute" in planned.stdout
+    assert "portrait_standard_ce/cont_lambda0.5/seed1" in planned.stdout
+    assert not (tmp_path / "exp").exists()  # --plan runs nothing
+
+    first = run_tool("experiments/scl_study.py", "--phase", "all", *common)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert "0 of 5 runs already finished; 5 to run" in first.stdout
+    assert "compute used:" in first.stdout
+    results = sorted((tmp_path / "exp").glob("*/*/seed*/result.json"))
+    assert len(results) == 5
+    stamps = {p: p.stat().st_mtime_ns for p in results}
+
+    report = json.loads((tmp_path / "study.json").read_text())
+    assert {r["arm"] for r in report["runs"]} == {"base", "cont_control", "cont_lambda0.5"}
+    assert sorted((r["arm"], r["seed"]) for r in report["runs"] if r["arm"] != "base") == [
+        ("cont_control", 0), ("cont_control", 1), ("cont_lambda0.5", 0), ("cont_lambda0.5", 1)]
+    for row in report["runs"]:
+        assert set(row) >= {"setting", "arm", "lambda", "seed", "miou", "connectivity",
+                            "components", "boundary_f", "flicker"}
+        assert 0 <= row["miou"] <= 1
+    diffs = report["paired_differences"]
+    assert {d["metric"] for d in diffs} == {"miou", "connectivity", "boundary_f", "components",
+                                            "flicker"}
+    for d in diffs:
+        assert d["arm"] == "cont_lambda0.5" and d["seeds"] == [0, 1]
+        assert d["ci95"][0] <= d["ci95"][1]
+        assert d["verdict"] in ("helps", "hurts") or d["verdict"].startswith("no detectable")
+    runs = {(r["arm"], r["seed"]): r for r in report["runs"]}
+    miou = next(d for d in diffs if d["metric"] == "miou")
+    expected = [runs[("cont_lambda0.5", s)]["miou"] - runs[("cont_control", s)]["miou"]
+                for s in (0, 1)]
+    assert miou["per_seed"] == expected  # the differences are of the paired runs
+    assert report["gradient_ratio"] == []
+    text = md.read_text()
+    assert text.startswith("# study\n") and text.endswith("end\n") and "old" not in text
+    assert "| portrait_standard_ce | cont_lambda0.5 | miou |" in text
+    assert "### Gradient ratio\n\nNot yet run." in text
+
+    # both continuations of a seed start from the same base weights
+    for seed in (0, 1):
+        cfgs = [(tmp_path / "exp" / "portrait_standard_ce" / arm / f"seed{seed}" /
+                 "run_config.yml").read_text() for arm in ("cont_control", "cont_lambda0.5")]
+        base = os.path.join(str(tmp_path / "exp"), "portrait_standard_ce", "base", "seed0",
+                            "final", "model.pdparams")
+        assert all(base in c for c in cfgs)
+        assert "SemanticConnectivityLoss" in cfgs[1] and "SemanticConnectivityLoss" not in cfgs[0]
+
+    again = run_tool("experiments/scl_study.py", "--phase", "train", *common)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "5 of 5 runs already finished; 0 to run" in again.stdout
+    assert {p: p.stat().st_mtime_ns for p in results} == stamps
