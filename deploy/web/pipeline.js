@@ -73,19 +73,29 @@ export function resizeLinear(src, c, sh, sw, dh, dw, crop = null) {
     }
     return out;
   }
+  // separable: each needed source row interpolated horizontally once, then rows blended
   const tx = linearTaps(sw, dw), ty = linearTaps(sh, dh);
-  const x1 = new Int32Array(ow);
-  for (let x = 0; x < ow; x++) x1[x] = Math.min(tx.idx[x + c0] + 1, sw - 1);
+  const x0 = new Int32Array(ow), x1 = new Int32Array(ow), fx = new Float32Array(ow);
+  for (let x = 0; x < ow; x++) {
+    x0[x] = tx.idx[x + c0]; x1[x] = Math.min(x0[x] + 1, sw - 1); fx[x] = tx.wgt[x + c0];
+  }
+  const ylo = ty.idx[r0], yhi = Math.min(ty.idx[r1 - 1] + 1, sh - 1);
+  const rows = new Float32Array((yhi - ylo + 1) * ow);
   for (let k = 0; k < c; k++) {
     const p = k * sh * sw, q = k * oh * ow;
+    for (let sy = ylo; sy <= yhi; sy++) {
+      const a = p + sy * sw, r = (sy - ylo) * ow;
+      for (let x = 0; x < ow; x++) {
+        const v0 = src[a + x0[x]];
+        rows[r + x] = v0 + (src[a + x1[x]] - v0) * fx[x];
+      }
+    }
     for (let y = 0; y < oh; y++) {
       const sy = ty.idx[y + r0], fy = ty.wgt[y + r0];
-      const a = p + sy * sw, b = p + Math.min(sy + 1, sh - 1) * sw;
+      const a = (sy - ylo) * ow, b = (Math.min(sy + 1, sh - 1) - ylo) * ow, o = q + y * ow;
       for (let x = 0; x < ow; x++) {
-        const sx = tx.idx[x + c0], fx = tx.wgt[x + c0], sx1 = x1[x];
-        const top = src[a + sx] * (1 - fx) + src[a + sx1] * fx;
-        const bot = src[b + sx] * (1 - fx) + src[b + sx1] * fx;
-        out[q + y * ow + x] = top * (1 - fy) + bot * fy;
+        const top = rows[a + x];
+        out[o + x] = top + (rows[b + x] - top) * fy;
       }
     }
   }
@@ -98,19 +108,37 @@ export function preprocess(rgba, w, h, plan) {
   const pads = letterboxPads(w, h, plan.aspect);
   const [top, bottom, left, right] = pads;
   const ph = h + top + bottom, pw = w + left + right;
-  const planes = new Float32Array(3 * ph * pw).fill(LETTERBOX_VALUE);
+  const [nw, nh] = plan.netSize;
   const order = plan.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 4, o = (y + top) * pw + x + left;
-      planes[o] = rgba[i + order[0]];
-      planes[ph * pw + o] = rgba[i + order[1]];
-      planes[2 * ph * pw + o] = rgba[i + order[2]];
+  // the letterboxed frame, sampled where the resize reads it (grey outside the frame)
+  const at = (y, x, k) => {
+    const fy = y - top, fx = x - left;
+    return fy < 0 || fy >= h || fx < 0 || fx >= w ? LETTERBOX_VALUE : rgba[(fy * w + fx) * 4 + order[k]];
+  };
+  const n = nh * nw, x = new Float32Array(3 * n);
+  if (ph === nh && pw === nw) {
+    for (let k = 0; k < 3; k++)
+      for (let y = 0; y < nh; y++) for (let i = 0; i < nw; i++) x[k * n + y * nw + i] = at(y, i, k);
+  } else if (ph === 2 * nh && pw === 2 * nw) {   // OpenCV: INTER_AREA for an exact 2x downscale
+    for (let k = 0; k < 3; k++)
+      for (let y = 0; y < nh; y++)
+        for (let i = 0; i < nw; i++)
+          x[k * n + y * nw + i] = (at(2 * y, 2 * i, k) + at(2 * y, 2 * i + 1, k) +
+                                   at(2 * y + 1, 2 * i, k) + at(2 * y + 1, 2 * i + 1, k)) * 0.25;
+  } else {
+    const tx = linearTaps(pw, nw), ty = linearTaps(ph, nh);
+    for (let y = 0; y < nh; y++) {
+      const y0 = ty.idx[y], y1 = Math.min(y0 + 1, ph - 1), fy = ty.wgt[y];
+      for (let i = 0; i < nw; i++) {
+        const x0 = tx.idx[i], x1 = Math.min(x0 + 1, pw - 1), fx = tx.wgt[i];
+        for (let k = 0; k < 3; k++) {
+          const t = at(y0, x0, k) * (1 - fx) + at(y0, x1, k) * fx;
+          const b = at(y1, x0, k) * (1 - fx) + at(y1, x1, k) * fx;
+          x[k * n + y * nw + i] = t * (1 - fy) + b * fy;
+        }
+      }
     }
   }
-  const [nw, nh] = plan.netSize;
-  const x = resizeLinear(planes, 3, ph, pw, nh, nw);
-  const n = nh * nw;
   for (let k = 0; k < 3; k++) {
     // preprocess.py: x * (1 / (255 * std)) + (-mean / std), per channel
     const scale = Math.fround(1 / (255 * plan.std[k])), offset = Math.fround(-plan.mean[k] / plan.std[k]);
@@ -211,19 +239,21 @@ export function graySmall(rgba, w, h, width) {
   return { g: areaU8(g, h, w, gh, width), gw: width, gh };
 }
 
-// cv2.blur(diff, (3, 3)) on uint8 with BORDER_REFLECT_101
+// cv2.blur(diff, (3, 3)) on uint8 with BORDER_REFLECT_101 (separable integer sums)
 function box3(src, h, w) {
   const out = new Uint8Array(w * h);
   const rf = (i, n) => (n === 1 ? 0 : i < 0 ? -i : i >= n ? 2 * n - 2 - i : i);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let j = -1; j <= 1; j++) {
-        const r = rf(y + j, h) * w;
-        for (let i = -1; i <= 1; i++) s += src[r + rf(x + i, w)];
-      }
-      out[y * w + x] = Math.round(s / 9);
-    }
+  const xl = new Int32Array(w), xr = new Int32Array(w);
+  for (let x = 0; x < w; x++) { xl[x] = rf(x - 1, w); xr[x] = rf(x + 1, w); }
+  const rowSum = new Uint16Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    for (let x = 0; x < w; x++) rowSum[r + x] = src[r + xl[x]] + src[r + x] + src[r + xr[x]];
+  }
+  for (let y = 0; y < h; y++) {
+    const a = rf(y - 1, h) * w, b = y * w, c = rf(y + 1, h) * w;
+    for (let x = 0; x < w; x++) out[b + x] = Math.round((rowSum[a + x] + rowSum[b + x] + rowSum[c + x]) / 9);
+  }
   return out;
 }
 

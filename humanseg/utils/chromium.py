@@ -31,6 +31,24 @@ BASE_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "
               "--disable-dev-shm-usage", "--mute-audio", "--hide-scrollbars")
 
 
+def write_y4m(path: str, frames, fps: int = 30) -> str:
+    """Write BGR uint8 frames (equal sizes, even width and height) as a YUV4MPEG2 4:2:0 file,
+    the format Chromium's fake camera plays (``--use-file-for-fake-video-capture``)."""
+    import cv2
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    if w % 2 or h % 2:
+        raise ValueError(f"y4m 4:2:0 needs an even frame size; got {w}x{h}")
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{int(fps)}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            if frame.shape[:2] != (h, w):
+                raise ValueError(f"all frames must be {w}x{h}; got {frame.shape[1]}x{frame.shape[0]}")
+            f.write(b"FRAME\n")
+            f.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
 class BrowserError(RuntimeError):
     """Chromium is missing, died, or a DevTools command or page script failed."""
 
