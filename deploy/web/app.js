@@ -118,7 +118,13 @@ worker.onmessage = timed((e) => {
     const entry = state.pending.get(msg.id);
     state.pending.delete(msg.id);
     const t = performance.now();
-    if (msg.frame) output.transferFromImageBitmap(msg.frame);
+    if (msg.frame) {
+      if (output.canvas.width !== msg.width || output.canvas.height !== msg.height) {
+        output.canvas.width = msg.width;
+        output.canvas.height = msg.height;
+      }
+      output.transferFromImageBitmap(msg.frame);
+    }
     state.frames++;
     if (!state.firstResult) state.firstResult = t;
     state.lastResult = t;
