@@ -4,14 +4,15 @@
 // source (camera | file | none), video (a video URL for source=file), background (blur | #RRGGBB
 // | an image URL), smooth (ema | none), weight, backend (auto | wasm | webgpu), threads.
 // window.humanseg is the API the tests and bench/bench_web.py drive.
+import { FrameStats, b64 } from './stats.js';
+
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const statusEl = $('status'), errorEl = $('error'), statsEl = $('stats'), video = $('video');
 const output = $('output').getContext('bitmaprenderer');
 
-const state = { frames: 0, dropped: 0, busy: false, nextId: 0, pending: new Map(),
-                latencies: [], timings: [], mainBusy: 0, longTasks: 0, longTaskMs: 0,
-                errors: [], firstResult: 0, lastResult: 0, loopStart: 0, wantAlpha: [],
+const stats = new FrameStats();
+const state = { busy: false, nextId: 0, pending: new Map(), errors: [], wantAlpha: [],
                 running: false, source: 'none', info: null };
 
 // ---------------------------------------------------------------- errors and status
@@ -33,19 +34,7 @@ function showError(stage, message) {
 window.addEventListener('error', (e) => showError('page', e.message));
 window.addEventListener('unhandledrejection', (e) => showError('page', String(e.reason && e.reason.message || e.reason)));
 
-try {
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) { state.longTasks++; state.longTaskMs += entry.duration; }
-  }).observe({ type: 'longtask', buffered: true });
-} catch (e) { /* no long-task timing in this browser */ }
-
-// time spent in our main-thread handlers
-function timed(fn) {
-  return (...args) => {
-    const t = performance.now();
-    try { return fn(...args); } finally { state.mainBusy += performance.now() - t; }
-  };
-}
+const timed = (fn) => stats.timed(fn);
 
 // ---------------------------------------------------------------- options
 function backgroundFromParam(spec) {
@@ -125,16 +114,8 @@ worker.onmessage = timed((e) => {
       }
       output.transferFromImageBitmap(msg.frame);
     }
-    state.frames++;
-    if (!state.firstResult) state.firstResult = t;
-    state.lastResult = t;
-    if (entry) {
-      state.latencies.push(t - entry.t0);
-      entry.resolve(msg);
-    }
-    state.timings.push(msg.timings);
-    if (state.timings.length > 600) state.timings.shift();
-    if (state.latencies.length > 600) state.latencies.shift();
+    stats.record(entry ? t - entry.t0 : null, msg.timings);
+    if (entry) entry.resolve(msg);
     state.busy = false;
     drawStats();
   }
@@ -162,35 +143,18 @@ function drawStats(force = false) {
     `decode ${st.decode.toFixed(1)}  pre ${st.preprocess.toFixed(1)}  infer ${st.infer.toFixed(1)}` +
     `  post ${st.postprocess.toFixed(1)}\nsmooth ${st.smooth.toFixed(1)}  composite ` +
     `${st.composite.toFixed(1)}  worker ${st.total.toFixed(1)} ms\n` +
-    `main thread ${s.mainBusyPerFrameMs.toFixed(2)} ms/frame, dropped ${state.dropped}`;
-}
-
-function median(xs) {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+    `main thread ${s.mainBusyPerFrameMs.toFixed(2)} ms/frame, dropped ${s.dropped}`;
 }
 
 function summary() {
-  const stageMs = {};
-  for (const k of ['decode', 'preprocess', 'infer', 'postprocess', 'smooth', 'composite', 'total'])
-    stageMs[k] = state.timings.length ? state.timings.reduce((a, t) => a + t[k], 0) / state.timings.length : 0;
-  const span = (state.lastResult - state.firstResult) / 1000;
-  const lat = state.latencies;
-  return {
-    frames: state.frames, dropped: state.dropped, source: state.source,
-    fps: span > 0 ? (state.frames - 1) / span : 0,
-    latencyMs: { median: median(lat), p90: lat.length ? [...lat].sort((a, b) => a - b)[Math.floor(lat.length * 0.9)] : 0 },
-    stageMs, mainBusyMs: state.mainBusy, mainBusyPerFrameMs: state.frames ? state.mainBusy / state.frames : 0,
-    longTasks: state.longTasks, longTaskMs: state.longTaskMs, errors: state.errors, info: state.info,
-  };
+  return stats.summary({ source: state.source, errors: state.errors, info: state.info });
 }
 
 // ---------------------------------------------------------------- live sources
 const onVideoFrame = timed(() => {
   if (!state.running) return;
   video.requestVideoFrameCallback(onVideoFrame);
-  if (state.busy) { state.dropped++; return; }
+  if (state.busy) { stats.dropped++; return; }
   state.busy = true;
   const want = state.wantAlpha.length > 0;
   createImageBitmap(video).then((bmp) => submit(bmp, want)).then((res) => {
@@ -246,7 +210,6 @@ async function startSource(kind, url) {
   if (!ok) return false;
   state.source = kind;
   state.running = true;
-  state.loopStart = performance.now();
   video.requestVideoFrameCallback(onVideoFrame);
   return true;
 }
@@ -258,21 +221,10 @@ function stopSource() {
 }
 
 // ---------------------------------------------------------------- API for tests and embedding
-function b64(bytes) {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function resetStats() {
-  Object.assign(state, { frames: 0, dropped: 0, latencies: [], timings: [], mainBusy: 0,
-                         longTasks: 0, longTaskMs: 0, firstResult: 0, lastResult: 0 });
-}
-
 window.humanseg = {
   ready,
   summary,
-  resetStats,
+  resetStats: () => stats.reset(),
   startSource,
   stopSource,
   setOptions: sendOptions,
@@ -288,7 +240,7 @@ window.humanseg = {
       if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
       const bmp = await createImageBitmap(await res.blob(), { colorSpaceConversion: 'none',
                                                             premultiplyAlpha: 'none' });
-      const r = await submit(bmp, true);
+      const r = await submit(bmp, true);  // (the worker quantizes: its buffers are transferred)
       out.push({ width: r.width, height: r.height, mask: b64(r.mask), alpha: b64(r.alpha), timings: r.timings });
     }
     drawStats(true);

@@ -10,6 +10,7 @@ import * as ort from './node_modules/onnxruntime-web/dist/ort.all.min.mjs';
 import { loadPlan, ModelError } from './config.js';
 import { alphaFromOutput, makeSmoother, preprocess } from './pipeline.js';
 import { Background, blend } from './composite.js';
+import { quantize } from './stats.js';
 
 let session = null, plan = null, smoother = null, background = null, options = {};
 let canvas = null, ctx = null, outCanvas = null, outCtx = null;
@@ -164,10 +165,7 @@ async function frame(msg) {
   const reply = { type: 'result', id: msg.id, frame: result, timings, width: w, height: h };
   const transfer = result ? [result] : [];
   if (msg.wantAlpha) {
-    const a8 = new Uint8Array(alpha.length);
-    for (let i = 0; i < alpha.length; i++) a8[i] = Math.round(Math.min(Math.max(alpha[i], 0), 1) * 255);
-    const mask = new Uint8Array(alpha.length);
-    for (let i = 0; i < alpha.length; i++) mask[i] = alpha[i] > 0.5 ? 1 : 0;
+    const { alpha: a8, mask } = quantize(alpha);
     reply.alpha = a8;
     reply.mask = mask;
     transfer.push(a8.buffer, mask.buffer);
