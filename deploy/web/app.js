@@ -228,12 +228,12 @@ window.humanseg = {
   startSource,
   stopSource,
   setOptions: sendOptions,
-  // Each image URL in order through the worker (smoothing state carried, reset first); returns
-  // per frame {width, height, mask (base64 of 0/1 bytes, alpha > 0.5), alpha (base64 uint8
-  // 0..255), timings}.
-  async processFrames(urls) {
+  // Each image URL in order through the worker (smoothing state carried; reset first unless
+  // {reset: false}, to go on from an earlier call); returns per frame {width, height, mask
+  // (base64 of 0/1 bytes, alpha > 0.5), alpha (base64 uint8 0..255), timings}.
+  async processFrames(urls, { reset = true } = {}) {
     await ready;
-    worker.postMessage({ type: 'reset' });
+    if (reset) worker.postMessage({ type: 'reset' });
     const out = [];
     for (const url of urls) {
       const res = await fetch(url);
