@@ -54,14 +54,18 @@ export class Background {
   }
 }
 
-// out = alpha * frame + (1 - alpha) * background, in place into `out` (RGBA)
+// out = alpha * frame + (1 - alpha) * background, in place into `out` (RGBA); alpha in 1/256
+// steps, whole pixels through 32-bit views
 export function blend(frame, alpha, background, out) {
-  for (let i = 0, j = 0; i < alpha.length; i++, j += 4) {
-    const a = alpha[i], b = 1 - a;
-    out[j] = frame[j] * a + background[j] * b;
-    out[j + 1] = frame[j + 1] * a + background[j + 1] * b;
-    out[j + 2] = frame[j + 2] * a + background[j + 2] * b;
-    out[j + 3] = 255;
+  const f32 = new Uint32Array(frame.buffer, frame.byteOffset, alpha.length);
+  const b32 = new Uint32Array(background.buffer, background.byteOffset, alpha.length);
+  const o32 = new Uint32Array(out.buffer, out.byteOffset, alpha.length);
+  for (let i = 0; i < alpha.length; i++) {
+    const a = (alpha[i] * 256 + 0.5) | 0, b = 256 - a, f = f32[i], g = b32[i];
+    const r = ((f & 0xff) * a + (g & 0xff) * b) >> 8;
+    const gr = (((f >>> 8) & 0xff) * a + ((g >>> 8) & 0xff) * b) >> 8;
+    const bl = (((f >>> 16) & 0xff) * a + ((g >>> 16) & 0xff) * b) >> 8;
+    o32[i] = 0xff000000 | (bl << 16) | (gr << 8) | r;   // little-endian RGBA
   }
   return out;
 }
