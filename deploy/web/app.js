@@ -280,7 +280,8 @@ $('file').onchange = (e) => { $('source').value = 'file'; startSource('file', UR
     showError('background', e.message);
     bg = { kind: 'blur', radius: 10 };
   }
-  if (bg.kind === 'color') $('background').value = 'color';
+  if (bg.kind === 'color') { $('background').value = 'color'; $('color').value = bg.color; }
+  else if (bg.kind === 'image') $('background').value = 'image';
   worker.postMessage({ type: 'init', modelUrl, options: { ...options, background: bg } });
   try {
     await ready;

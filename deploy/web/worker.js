@@ -25,7 +25,18 @@ function fail(stage, error) {
   post({ type: 'error', stage, message });
 }
 
-async function createSession(onnxUrl, backend, threads) {
+// {name: size} of the first input's named dynamic dims (N = 1, H, W = the network size)
+function symbolicDims(session, [w, h]) {
+  const meta = session.inputMetadata && session.inputMetadata[0];
+  if (!meta || !meta.shape || meta.shape.length !== 4) return null;
+  const out = {};
+  [1, null, h, w].forEach((size, i) => {
+    if (size !== null && typeof meta.shape[i] === 'string' && meta.shape[i]) out[meta.shape[i]] = size;
+  });
+  return Object.keys(out).length ? out : null;
+}
+
+async function createSession(onnxUrl, backend, threads, netSize) {
   ort.env.wasm.wasmPaths = new URL('./node_modules/onnxruntime-web/dist/', import.meta.url).href;
   ort.env.wasm.numThreads = threads || (self.crossOriginIsolated
     ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
@@ -44,9 +55,17 @@ async function createSession(onnxUrl, backend, threads) {
   let lastError = null;
   for (const ep of tries) {
     try {
-      const s = await ort.InferenceSession.create(bytes, { executionProviders: [ep],
-                                                           graphOptimizationLevel: 'all' });
-      return { session: s, ep };
+      const opts = { executionProviders: [ep], graphOptimizationLevel: 'all' };
+      let s = await ort.InferenceSession.create(bytes, opts);
+      // A dynamic input (tools/export.py's default [-1, 3, -1, -1]) fixed to the network size:
+      // onnxruntime then folds the graph's shape arithmetic (Shape/Slice/Reshape chains), which
+      // otherwise runs on every frame.
+      const overrides = symbolicDims(s, netSize);
+      if (overrides) {
+        await s.release();
+        s = await ort.InferenceSession.create(bytes, { ...opts, freeDimensionOverrides: overrides });
+      }
+      return { session: s, ep, overrides };
     } catch (e) {
       lastError = e;
     }
@@ -95,13 +114,14 @@ async function init(msg) {
   }
   try {
     const opts = msg.options || {};
-    const made = await createSession(plan.onnxUrl, opts.backend || 'auto', opts.threads || 0);
+    const made = await createSession(plan.onnxUrl, opts.backend || 'auto', opts.threads || 0,
+                                     plan.netSize);
     session = made.session;
     const [nw, nh] = plan.netSize;
     const t0 = now();
     await run(new Float32Array(3 * nw * nh));   // validates the output, and warms up
     post({ type: 'ready', info: {
-      backend: made.ep, threads: ort.env.wasm.numThreads, isolated: self.crossOriginIsolated,
+      backend: made.ep, threads: ort.env.wasm.numThreads, fixedDims: made.overrides || null, isolated: self.crossOriginIsolated,
       netSize: plan.netSize, outputOp: plan.outputOp, inputName: plan.inputName,
       deployYaml: plan.file, onnx: plan.onnxUrl, warmupMs: now() - t0,
       ortVersion: ort.env.versions ? ort.env.versions.web : '' } });
