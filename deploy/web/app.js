@@ -63,6 +63,7 @@ const options = {
   weight: Number(params.get('weight') || 0.1),
   backend: params.get('backend') || 'auto',
   threads: Number(params.get('threads') || 0),
+  spin: params.get('spin') === '1',
   background: backgroundFromParam(params.get('background')),
 };
 

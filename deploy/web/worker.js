@@ -5,7 +5,7 @@
 //   -> {type: 'options', options}               (smooth, weight, background; resets smoothing)
 //   -> {type: 'reset'}                          (forget the temporal state)
 // options: {smooth: 'ema'|'none', weight: 0.1, background: {kind, ...}, backend: 'auto'|'wasm'|
-// 'webgpu', threads: 0 (= up to 4 where cross-origin isolated), composite: true}
+// 'webgpu', threads: 0 (= up to 4 where cross-origin isolated), spin: false, composite: true}
 import * as ort from './node_modules/onnxruntime-web/dist/ort.all.min.mjs';
 import { loadPlan, ModelError } from './config.js';
 import { alphaFromOutput, makeSmoother, preprocess } from './pipeline.js';
@@ -36,7 +36,7 @@ function symbolicDims(session, [w, h]) {
   return Object.keys(out).length ? out : null;
 }
 
-async function createSession(onnxUrl, backend, threads, netSize) {
+async function createSession(onnxUrl, backend, threads, netSize, spin = false) {
   ort.env.wasm.wasmPaths = new URL('./node_modules/onnxruntime-web/dist/', import.meta.url).href;
   ort.env.wasm.numThreads = threads || (self.crossOriginIsolated
     ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
@@ -55,7 +55,10 @@ async function createSession(onnxUrl, backend, threads, netSize) {
   let lastError = null;
   for (const ep of tries) {
     try {
-      const opts = { executionProviders: [ep], graphOptimizationLevel: 'all' };
+      // idle onnxruntime threads do not spin-wait (as deploy/python's default: spinning threads
+      // take the cores the worker's own per-frame JavaScript needs)
+      const opts = { executionProviders: [ep], graphOptimizationLevel: 'all',
+                     extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } };
       let s = await ort.InferenceSession.create(bytes, opts);
       // A dynamic input (tools/export.py's default [-1, 3, -1, -1]) fixed to the network size:
       // onnxruntime then folds the graph's shape arithmetic (Shape/Slice/Reshape chains), which
@@ -115,7 +118,7 @@ async function init(msg) {
   try {
     const opts = msg.options || {};
     const made = await createSession(plan.onnxUrl, opts.backend || 'auto', opts.threads || 0,
-                                     plan.netSize);
+                                     plan.netSize, Boolean(opts.spin));
     session = made.session;
     const [nw, nh] = plan.netSize;
     const t0 = now();
