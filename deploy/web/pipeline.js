@@ -177,7 +177,9 @@ export function alphaFromOutput(data, dims, op, pads, padded, w, h) {
   const logit = op === 'softmax' ? (v) => Math.log(Math.max(v, 1e-30)) : (v) => v;
   if (C === 2) {
     const d = new Float32Array(n);
-    for (let i = 0; i < n; i++) d[i] = logit(data[n + i]) - logit(data[i]);
+    if (op === 'softmax')   // log(p1) - log(p0) with one log
+      for (let i = 0; i < n; i++) d[i] = Math.log(Math.max(data[n + i], 1e-30) / Math.max(data[i], 1e-30));
+    else for (let i = 0; i < n; i++) d[i] = data[n + i] - data[i];
     const a = resizeLinear(d, 1, oh, ow, ph, pw, crop);
     for (let i = 0; i < a.length; i++) a[i] = sigmoid(a[i]);
     return a;
