@@ -2,7 +2,8 @@
 // canvas, the fps / timing overlay and visible errors. The main thread only grabs frames and
 // shows the worker's composited bitmaps. URL parameters: model (folder URL, default "model/"),
 // source (camera | file | none), video (a video URL for source=file), background (blur | #RRGGBB
-// | an image URL), smooth (ema | none), weight, backend (auto | wasm | webgpu), threads.
+// | an image URL), smooth (ema | none), weight, backend (auto | wasm | webgpu), threads, spin,
+// inflight.
 // window.humanseg is the API the tests and bench/bench_web.py drive.
 import { FrameStats, b64 } from './stats.js';
 
@@ -12,7 +13,7 @@ const statusEl = $('status'), errorEl = $('error'), statsEl = $('stats'), video 
 const output = $('output').getContext('bitmaprenderer');
 
 const stats = new FrameStats();
-const state = { busy: false, nextId: 0, pending: new Map(), errors: [], wantAlpha: [],
+const state = { live: 0, nextId: 0, pending: new Map(), errors: [], wantAlpha: [],
                 running: false, source: 'none', info: null };
 
 // ---------------------------------------------------------------- errors and status
@@ -103,7 +104,6 @@ worker.onmessage = timed((e) => {
     if (!state.info) readyReject(new Error(msg.message));
     for (const entry of state.pending.values()) entry.reject(new Error(msg.message));
     state.pending.clear();
-    state.busy = false;
   } else if (msg.type === 'result') {
     const entry = state.pending.get(msg.id);
     state.pending.delete(msg.id);
@@ -117,7 +117,6 @@ worker.onmessage = timed((e) => {
     }
     stats.record(entry ? t - entry.t0 : null, msg.timings);
     if (entry) entry.resolve(msg);
-    state.busy = false;
     drawStats();
   }
 });
@@ -152,15 +151,19 @@ function summary() {
 }
 
 // ---------------------------------------------------------------- live sources
+// Live frames in flight at once (?inflight=N, default 1): with 2, the next frame is grabbed and
+// queued while the worker runs the current one (more fps, up to one frame more latency).
+const maxInFlight = Math.max(1, Number(params.get('inflight') || 1));
 const onVideoFrame = timed(() => {
   if (!state.running) return;
   video.requestVideoFrameCallback(onVideoFrame);
-  if (state.busy) { stats.dropped++; return; }
-  state.busy = true;
+  if (state.live >= maxInFlight) { stats.dropped++; return; }
+  state.live++;
   const want = state.wantAlpha.length > 0;
   createImageBitmap(video).then((bmp) => submit(bmp, want)).then((res) => {
-    if (want && res.mask) state.wantAlpha.shift()(res);
-  }).catch((e) => { state.busy = false; if (state.running) showError('frame', e.message); });
+    state.live--;
+    if (want && res.mask && state.wantAlpha.length) state.wantAlpha.shift()(res);
+  }).catch((e) => { state.live = 0; if (state.running) showError('frame', e.message); });
 });
 
 function cameraMessage(e) {
