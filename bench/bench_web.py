@@ -89,7 +89,8 @@ def prepare_frames(clip, folder: str) -> list[np.ndarray]:
     return frames
 
 
-def _decode(entry: dict, key: str) -> np.ndarray:
+def decode(entry: dict, key: str = "mask") -> np.ndarray:
+    """An HxW uint8 array from one frame of the page's ``processFrames`` / ``nextMask``."""
     data = np.frombuffer(base64.b64decode(entry[key]), np.uint8)
     return data.reshape(entry["height"], entry["width"])
 
@@ -107,7 +108,7 @@ def quality_pass(page, clip, frames: int) -> dict:
                                 timeout=600)
         for k, res in enumerate(results):
             i = first + k
-            pred, alpha = _decode(res, "mask"), _decode(res, "alpha") / 255.0
+            pred, alpha = decode(res, "mask"), decode(res, "alpha") / 255.0
             if i in starts:
                 flicker.new_clip()
             iou.update(pred, clip.labels[i])

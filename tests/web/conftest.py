@@ -3,13 +3,13 @@ synthetic call video as PNG frames and as a fake-camera .y4m, the page's server 
 import os
 import sys
 
-import cv2
 import pytest
 
 from support import ROOT, require_browser
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "deploy"))
 sys.path.insert(0, os.path.join(ROOT, "deploy", "web"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from deploy_helpers import export, make_weights  # noqa: E402  (also puts deploy/python on the path)
 
@@ -32,22 +32,12 @@ def web_model(tmp_path_factory):
 @pytest.fixture(scope="session")
 def call_frames(tmp_path_factory):
     """(folder of 0000.png ..., BGR frames, labels) of a synthetic call clip."""
+    from bench_web import prepare_frames
     from humanseg.datasets.synthetic.video import make_video_clip
     tmp = tmp_path_factory.mktemp("web_clip")
     clip = make_video_clip(str(tmp / "clip"), 1, CLIP_FRAMES, CLIP_SIZE, seed=5)
-    cap = cv2.VideoCapture(clip.video_path)
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    folder = tmp / "frames"
-    folder.mkdir()
-    for i, frame in enumerate(frames):
-        cv2.imwrite(str(folder / f"{i:04d}.png"), frame)
-    return str(folder), frames, clip.labels
+    folder = str(tmp / "frames")
+    return folder, prepare_frames(clip, folder), clip.labels
 
 
 @pytest.fixture(scope="session")

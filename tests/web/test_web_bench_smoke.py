@@ -1,19 +1,12 @@
 """bench/bench_web.py's pieces against the real page, so the bench cannot rot: the quality pass
 (processFrames in chunks, the smoothing carried across them) gives video.py's mIoU and flicker,
 and the live pass reads the fake camera's statistics. No timing assertions, no MediaPipe."""
-import os
-import sys
 from types import SimpleNamespace
 
+import bench_web
 import numpy as np
-
-from support import ROOT
+from humanseg.metrics import FlickerMetric, IoUMetric
 from web_helpers import python_alphas
-
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-
-import bench_web  # noqa: E402
-from humanseg.metrics import FlickerMetric, IoUMetric  # noqa: E402
 
 
 def test_quality_pass_equals_python_metrics(browser, server, web_model, call_frames, monkeypatch):

@@ -1,15 +1,10 @@
 """Helpers of the browser tests: masks read back from the page, video.py's masks for the same
 frames."""
-import base64
 import json
 
 import numpy as np
 
-
-def decode(entry: dict, key: str = "mask") -> np.ndarray:
-    """An HxW uint8 array from one frame of ``humanseg.processFrames`` / ``nextMask``."""
-    data = np.frombuffer(base64.b64decode(entry[key]), np.uint8)
-    return data.reshape(entry["height"], entry["width"])
+from bench_web import decode  # noqa: F401  (the bench reads the page's masks the same way)
 
 
 def page_masks(page, count: int) -> list[dict]:
