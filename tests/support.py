@@ -56,6 +56,28 @@ def import_oracle(name: str):
         pytest.skip(message, allow_module_level=True)
 
 
+WEB_INSTALL = "make web (apt-get install -y chromium; npm ci --prefix deploy/web)"
+
+
+def require_browser() -> str:
+    """Chromium's path, once the page's npm files are installed too (tests/web).
+
+    When either is missing: under CI (env ``CI`` set) the caller fails, so the browser tests
+    cannot go green by skipping; elsewhere it is skipped with the install command.
+    """
+    from humanseg.utils.chromium import find_chromium
+    binary = find_chromium()
+    ort = os.path.join(ROOT, "deploy", "web", "node_modules", "onnxruntime-web", "package.json")
+    missing = ("no Chromium on PATH" if binary is None else
+               None if os.path.isfile(ort) else "deploy/web/node_modules is not installed")
+    if missing:
+        message = f"{missing}: install with `{WEB_INSTALL}`"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (CI is set: the browser tests must run)", pytrace=False)
+        pytest.skip(message, allow_module_level=True)
+    return binary
+
+
 def run_tool(tool: str, *args: str, cwd: str | None = None, timeout: int = 300):
     """Run ``tools/<tool>`` in a fresh interpreter; returns the CompletedProcess."""
     return subprocess.run([sys.executable, os.path.join(TOOLS, tool), *args], cwd=cwd,
