@@ -145,19 +145,22 @@ def make_server(model_dir: str, host: str = "127.0.0.1", port: int = 8000,
             rel = url_path.lstrip("/") or "index.html"
             return _inside(WEB_DIR, rel) if not rel.endswith(".py") else None
 
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self, send_body: bool = True):  # noqa: N802 (http.server's name)
             url_path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
             path = self._resolve(url_path)
             if path is None:
                 body = f"{url_path}: not found".encode()
                 self._headers(404, "text/plain; charset=utf-8", len(body))
+            else:
+                with open(path, "rb") as f:
+                    body = f.read()
+                ext = os.path.splitext(path)[1].lower()
+                self._headers(200, MIME.get(ext, "application/octet-stream"), len(body))
+            if send_body:
                 self.wfile.write(body)
-                return
-            with open(path, "rb") as f:
-                body = f.read()
-            ext = os.path.splitext(path)[1].lower()
-            self._headers(200, MIME.get(ext, "application/octet-stream"), len(body))
-            self.wfile.write(body)
+
+        def do_HEAD(self):  # noqa: N802  (curl -I, link checkers: GET's headers, no body)
+            self.do_GET(send_body=False)
 
         def do_POST(self):  # noqa: N802
             if urllib.parse.urlsplit(self.path).path != "/log":

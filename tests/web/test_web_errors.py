@@ -114,3 +114,25 @@ def test_page_explains_denied_or_absent_camera(chromium_binary, server, deny):
         text = _page_error(b, server.url)
     assert ("camera permission denied" if deny else "no camera found") in text, text
     assert any("camera" in line for line in server.lines), server.lines
+
+
+def test_server_sends_isolation_headers_on_get_and_head(web_model):
+    """COOP/COEP on every response (threads need cross-origin isolation); HEAD is GET without a
+    body, and a missing file is a 404 for both."""
+    import urllib.error
+    import urllib.request
+
+    from server import BackgroundServer
+    with BackgroundServer(web_model) as srv:
+        with urllib.request.urlopen(srv.url) as r:
+            body = r.read()
+            assert r.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+            assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        head = urllib.request.Request(srv.url, method="HEAD")
+        with urllib.request.urlopen(head) as r:
+            assert r.read() == b"" and int(r.headers["Content-Length"]) == len(body)
+            assert r.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+        for method in ("GET", "HEAD"):
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(urllib.request.Request(srv.url + "nope.js", method=method))
+            assert e.value.code == 404
