@@ -33,7 +33,7 @@ for _p in (ROOT, BENCH_DIR):
 from humanseg.cli import run_tool  # noqa: E402
 from humanseg.cvlibs.config import load_config  # noqa: E402
 from humanseg.errors import ConfigError, HumanSegError  # noqa: E402
-from video_model import run_step  # noqa: E402
+from video_model import export_model, run_step  # noqa: E402
 
 CONFIG_DIR = os.path.join(ROOT, "configs", "bench_video")
 MODELS = ("v1_lite_256x144", "v1_lite_160x90", "v2_lite_256x144", "v2_lite_160x90",
@@ -96,14 +96,14 @@ def train_and_export(name: str, work_dir: str, data: str, iters: int | None) -> 
         run_step(f"train {name}", cmd, os.path.join(work_dir, f"train_{name}.log"))
     w, h = export_size(config)
     if not os.path.isfile(os.path.join(export_dir, "deploy.yaml")):
-        cmd = [sys.executable, os.path.join(ROOT, "tools", "export.py"), "--config", config,
-               "--model_path", weights, "--save_dir", export_dir, "--format", "both",
-               "--output_op", "softmax", "--input_shape", "1", "3", str(h), str(w)]
+        shape = ("--input_shape", "1", "3", str(h), str(w))
         log = os.path.join(work_dir, f"export_{name}.log")
         try:
-            run_step(f"export {name} without the final resize", cmd + ["--skip_final_resize"], log)
+            export_model(config, weights, export_dir, log, shape + ("--skip_final_resize",),
+                         f"export {name} without the final resize")
         except HumanSegError:  # MobileSeg and PP-LiteSeg upsample inside forward, not in a layer
-            run_step(f"export {name} (its final resize cannot be skipped)", cmd, log)
+            export_model(config, weights, export_dir, log, shape,
+                         f"export {name} (its final resize cannot be skipped)")
     record = {"name": name, "export_dir": export_dir, "size": [w, h],
               "seconds_this_run": round(time.time() - start, 1)}
     if os.path.isfile(summary):

@@ -52,13 +52,15 @@ def train_and_export(work_dir: str, iters: int | None = None) -> str:
     return export_dir
 
 
-def export_model(config: str, weights: str | None, save_dir: str, log_path: str) -> None:
-    """``tools/export.py --format both --output_op softmax`` with a dynamic input shape."""
+def export_model(config: str, weights: str | None, save_dir: str, log_path: str,
+                 extra: tuple[str, ...] = (), step: str = "export (Paddle + ONNX)") -> None:
+    """``tools/export.py --format both --output_op softmax`` (a dynamic input shape unless
+    ``extra`` gives ``--input_shape``; ``extra`` is appended to the command)."""
     cmd = [sys.executable, os.path.join(ROOT, "tools", "export.py"), "--config", config,
            "--save_dir", save_dir, "--format", "both", "--output_op", "softmax"]
     if weights:
         cmd += ["--model_path", weights]
-    run_step("export (Paddle + ONNX)", cmd, log_path)
+    run_step(step, cmd + list(extra), log_path)
 
 
 def read_deploy(model_dir: str) -> dict:

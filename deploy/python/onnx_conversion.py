@@ -54,14 +54,17 @@ def paddle2onnx_version() -> str:
                               "(or run with --backend paddle)") from None
 
 
+def _channels(cfg: DeployConfig) -> int:
+    return cfg.input_shape[1] if cfg.input_shape[1] > 0 else 3
+
+
 def static_shape(cfg: DeployConfig) -> list[int] | None:
     """[1, C, H, W] for a legacy program whose input size deploy.yaml fixes, else None (the
     ONNX model keeps dynamic H and W)."""
     size = cfg.network_size()
     if size is None or not cfg.model_file.endswith(".pdmodel"):
         return None
-    channels = cfg.input_shape[1] if cfg.input_shape[1] > 0 else 3
-    return [1, channels, size[1], size[0]]
+    return [1, _channels(cfg), size[1], size[0]]
 
 
 def cache_key(cfg: DeployConfig, shape: list[int] | None, version: str) -> str:
@@ -79,7 +82,7 @@ def check_input(cfg: DeployConfig, shape: list[int] | None) -> np.ndarray:
     if shape is None:
         size = cfg.network_size()
         h, w = (size[1], size[0]) if size else DEFAULT_CHECK_HW
-        shape = [1, cfg.input_shape[1] if cfg.input_shape[1] > 0 else 3, h, w]
+        shape = [1, _channels(cfg), h, w]
     return np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
 
 
