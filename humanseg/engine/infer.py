@@ -2,6 +2,7 @@
 evaluation modes of PaddleSeg's ``test_config`` (whole image, sliding window, flips and scales)."""
 from __future__ import annotations
 
+import numpy as np
 import paddle
 import paddle.nn.functional as F
 
@@ -132,6 +133,18 @@ def eval_logits(model: paddle.nn.Layer, img: paddle.Tensor, trans_info: list | N
     if trans_info:
         logits = reverse_transform(logits, trans_info)
     return logits
+
+
+def predict_sample(model: paddle.nn.Layer, dataset, index: int,
+                   test_config: dict | None = None) -> tuple:
+    """``(prediction, label)`` as numpy class maps of ``dataset[index]`` at the label's size, as
+    evaluation sees them."""
+    data = dataset[index]
+    with paddle.no_grad():
+        logits = eval_logits(model, paddle.to_tensor(data["img"][None]), data["trans_info"],
+                             test_config)
+    return (paddle.argmax(logits, axis=1)[0].numpy(),
+            np.asarray(data["label"]).reshape(logits.shape[-2:]))
 
 
 def describe_test_config(tc: dict) -> str:

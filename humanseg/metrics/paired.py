@@ -114,6 +114,11 @@ class FrameStats:
                 "label_components": _ratio(label_comp, frames),
                 "flicker": _ratio(flick_sum, pairs)}
 
+    def components(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted and label components of classes >= 1 of each row ``[..., width]``."""
+        comp = np.asarray(rows, np.float64)[..., self._slice("components")]
+        return comp[..., 0], comp[..., 1]
+
 
 def unit_sums(rows: np.ndarray, units: list[str] | np.ndarray) -> tuple[list[str], np.ndarray]:
     """Rows ``[frames, K]`` summed per unit (e.g. clip name): ``(sorted units, [U, K])``."""

@@ -28,7 +28,7 @@ _EVAL_LINE = re.compile(r"\[EVAL\] iter=(\d+) (.*)")
 _LOG_VALUE = re.compile(r"(\w+)=(-?\d+(?:\.\d+)?)(?=\s|$)")
 
 
-def _figure(width_px: int, height_px: int):
+def new_figure(width_px: int, height_px: int):
     try:
         from matplotlib.figure import Figure
     except ImportError as e:
@@ -37,7 +37,7 @@ def _figure(width_px: int, height_px: int):
     return Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
 
 
-def _save(fig, path: str) -> str:
+def save_figure(fig, path: str) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=DPI)
     return path
@@ -104,7 +104,7 @@ def plot_curves(arms: dict[str, list[list[dict]]], path: str,
         arms: Arm name -> the eval histories of its runs (one per seed).
         path: Output PNG (``CURVES_SIZE`` pixels).
     """
-    fig = _figure(*CURVES_SIZE)
+    fig = new_figure(*CURVES_SIZE)
     from matplotlib.ticker import MaxNLocator
     colours = [f"C{i}" for i in range(len(arms))]
     axes = fig.subplots(1, len(metrics))
@@ -120,7 +120,7 @@ def plot_curves(arms: dict[str, list[list[dict]]], path: str,
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def count_components(mask: np.ndarray, ignore_index: int = 255) -> int:
@@ -162,7 +162,7 @@ def plot_panel(rows: list[dict], titles: tuple[str, str], path: str,
         raise DataError("no frames to draw in the panel.")
     height, width = rows[0]["image"].shape[:2]
     fig_w, fig_h = panel_size(len(rows), width, height)
-    fig = _figure(fig_w, fig_h)
+    fig = new_figure(fig_w, fig_h)
     cell_h = (fig_h - PANEL_HEADER) / len(rows)
     headers = ("image", "label", *titles)
     for r, row in enumerate(rows):
@@ -183,9 +183,10 @@ def plot_panel(rows: list[dict], titles: tuple[str, str], path: str,
     for c, header in enumerate(headers):
         fig.text((c + 0.5) * PANEL_CELL_WIDTH / fig_w, 1 - PANEL_HEADER / 2 / fig_h, header,
                  ha="center", va="center", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 __all__ = ["CURVES_SIZE", "count_components", "curve_band", "history_from_log", "load_history",
+           "new_figure", "save_figure",
            "panel_size",
            "pick_frames", "plot_curves", "plot_panel"]

@@ -18,8 +18,24 @@ def test_tiny_study_trains_pairs_reports_and_resumes(tmp_path):
                             size=(96, 64), splits=SPLITS, seed=1, progress=False)
     md = tmp_path / "study.md"
     md.write_text("# study\n<!-- scl_study:tables -->\nold\n<!-- /scl_study:tables -->\nend\n")
+    # an earlier report of another setting (made on another machine): the report keeps it
+    earlier_row = {"setting": "portrait_hard_ce", "arm": "cont_lambda2", "lambda": 2.0,
+                   "metric": "miou", "mean": 0.01, "ci95": [0.0, 0.02], "sd": 0.01,
+                   "per_seed": [0.01], "seeds": [0], "units": 3, "verdict": "helps"}
+    earlier_run = {"setting": "portrait_hard_ce", "arm": "base", "lambda": 0.0, "seed": 0,
+                   "miou": 0.8, "connectivity": 0.4, "components": 1.0, "pred_components": 2.5,
+                   "label_components": 1.5, "boundary_f": 0.5, "flicker": 0.02,
+                   "train_seconds": 900.0, "eval_seconds": 20.0}
+    (tmp_path / "study.json").write_text(json.dumps({
+        "runs": [earlier_run],
+        "paired_differences": [earlier_row], "bases": [], "component_histograms": [],
+        "gradient_ratio": [{"setting": "portrait_ce", "lambda": 1.0, "iter": 1, "ratio": 1.4,
+                            "ratio_rest": 1.4}],
+        "compute_hours_by_part": {"portrait_hard_ce": 0.5, "gradient_ratio": 0.25}}))
+    figures_dir = tmp_path / "figures"
     common = TINY + ["--data_dir", str(data), "--exp_dir", str(tmp_path / "exp"),
-                     "--json", str(tmp_path / "study.json"), "--md", str(md), "--n_boot", "50"]
+                     "--json", str(tmp_path / "study.json"), "--md", str(md), "--n_boot", "50",
+                     "--figures_dir", str(figures_dir), "--panel_frames", "2"]
 
     planned = run_tool("experiments/scl_study.py", "--phase", "train", "--plan", *common)
     assert planned.returncode == 0, planned.stderr[-2000:]
@@ -36,9 +52,34 @@ def test_tiny_study_trains_pairs_reports_and_resumes(tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in results}
 
     report = json.loads((tmp_path / "study.json").read_text())
+    kept = [r for r in report["runs"] if r["setting"] == "portrait_hard_ce"]
+    assert kept == [earlier_run]
+    assert [d for d in report["paired_differences"]
+            if d["setting"] == "portrait_hard_ce"] == [earlier_row]
+    assert report["gradient_ratio"][0]["ratio"] == 1.4  # no grad run here: the earlier rows
+    parts = report["compute_hours_by_part"]
+    assert parts["portrait_hard_ce"] == 0.5 and parts["gradient_ratio"] == 0.25
+    assert parts["portrait_standard_ce"] > 0
+    assert abs(report["compute_hours"] - sum(parts.values())) < 1e-6
+    assert "kept from the earlier report: portrait_hard_ce" in report["status"]
+    report["runs"] = [r for r in report["runs"] if r["setting"] == "portrait_standard_ce"]
+    report["paired_differences"] = [d for d in report["paired_differences"]
+                                    if d["setting"] == "portrait_standard_ce"]
     assert {r["arm"] for r in report["runs"]} == {"base", "cont_control", "cont_lambda0.5"}
     assert sorted((r["arm"], r["seed"]) for r in report["runs"] if r["arm"] != "base") == [
         ("cont_control", 0), ("cont_control", 1), ("cont_lambda0.5", 0), ("cont_lambda0.5", 1)]
+    hists = {h["arm"]: h for h in report["component_histograms"]}
+    assert set(hists) == {"base", "cont_control", "cont_lambda0.5"}
+    test_frames = len((data / "portrait_standard" / "test.txt").read_text().splitlines())
+    assert hists["cont_lambda0.5"]["frames"] == sum(hists["cont_lambda0.5"]["pred"]) == \
+        2 * test_frames
+    assert sum(hists["base"]["label"]) == test_frames
+    for name in ("differences", "base_curves", "components", "panel_portrait_standard_ce"):
+        assert (figures_dir / f"scl_study_{name}.png").stat().st_size > 1000
+    panels = json.loads((figures_dir / "scl_study_panels.json").read_text())
+    assert [(p["control"], p["arm"]) for p in panels] == [
+        ("portrait_standard_ce/cont_control/seed0", "portrait_standard_ce/cont_lambda0.5/seed0")]
+    assert len(panels[0]["frames"]) == 2
     for row in report["runs"]:
         assert set(row) >= {"setting", "arm", "lambda", "seed", "miou", "connectivity",
                             "components", "boundary_f", "flicker"}
@@ -55,11 +96,11 @@ def test_tiny_study_trains_pairs_reports_and_resumes(tmp_path):
     expected = [runs[("cont_lambda0.5", s)]["miou"] - runs[("cont_control", s)]["miou"]
                 for s in (0, 1)]
     assert miou["per_seed"] == expected  # the differences are of the paired runs
-    assert report["gradient_ratio"] == []
     text = md.read_text()
     assert text.startswith("# study\n") and text.endswith("end\n") and "old" not in text
     assert "| portrait_standard_ce | cont_lambda0.5 | miou |" in text
-    assert "### Gradient ratio\n\nNot yet run." in text
+    assert "| portrait_ce | 1 | 1.4 (1.4) @1 |" in text  # the earlier gradient ratios
+    assert "### Summary: arm − control" in text
 
     # both continuations of a seed start from the same base weights
     for seed in (0, 1):

@@ -29,6 +29,7 @@ from tqdm import tqdm  # noqa: E402
 from humanseg.cli import ensure_dir, load_checked_config, run_tool, set_device  # noqa: E402
 from humanseg.cvlibs.builder import SegBuilder  # noqa: E402
 from humanseg.cvlibs.checks import EVAL_KEYS  # noqa: E402
+from humanseg.engine.infer import predict_sample  # noqa: E402
 from humanseg.errors import ConfigError, DataError  # noqa: E402
 from humanseg.utils.checkpoint import MODEL_FILE, list_checkpoints  # noqa: E402
 from humanseg.utils.plots import load_history, pick_frames, plot_curves, plot_panel  # noqa: E402
@@ -102,25 +103,13 @@ def load_run(run_dir: str, which: str):
     return cfg, builder, model
 
 
-def predict_frame(model, dataset, index: int, test_config: dict) -> tuple[np.ndarray, np.ndarray]:
-    """``(prediction, label)`` of val sample ``index`` at the label's size, as evaluate() sees it."""
-    import paddle
-    from humanseg.engine.infer import eval_logits
-    data = dataset[index]
-    with paddle.no_grad():
-        logits = eval_logits(model, paddle.to_tensor(data["img"][None]), data["trans_info"],
-                             test_config)
-    return paddle.argmax(logits, axis=1)[0].numpy(), np.asarray(data["label"]).reshape(
-        logits.shape[-2:])
-
-
 def frame_connectivity(models, dataset, test_config: dict) -> np.ndarray:
     """``[frames, models]``: the connectivity of each model's prediction on each val frame."""
     from humanseg.metrics import compute_connectivity
     out = np.zeros((len(dataset), len(models)))
     for i in tqdm(range(len(dataset)), desc="panel: val frames", unit="img"):
         for m, model in enumerate(models):
-            pred, label = predict_frame(model, dataset, i, test_config)
+            pred, label = predict_sample(model, dataset, i, test_config)
             out[i, m] = compute_connectivity(pred, label, dataset.num_classes,
                                              dataset.ignore_index)["connectivity"]
     return out
@@ -147,7 +136,7 @@ def make_panel(runs: dict, args, out_dir: str) -> tuple[str, dict]:
     chosen = pick_frames(conn[:, 0], conn[:, 1], args.num_frames)
     rows = []
     for i in chosen:
-        preds = [predict_frame(model, dataset, i, test_config)[0] for model in models]
+        preds = [predict_sample(model, dataset, i, test_config)[0] for model in models]
         sample = dataset.load(i)
         rows.append({"image": sample["img"].clip(0, 255).astype(np.uint8),
                      "label": sample["label"], "preds": preds, "conn": conn[i].tolist(),

@@ -2,8 +2,9 @@
 
 Phases (--phase): data (make the synthetic sets), grad (short runs logging the gradient ratio),
 train (bases to a plateau, then every arm continued from the same base checkpoint per seed, the
-paper's protocol, the street setting), report (scl_study.json and the tables of scl_study.md),
-all (every phase). --plan lists the runs and the planned compute without running anything.
+paper's protocol, the street setting), report (scl_study.json and the tables of scl_study.md;
+settings without runs here keep the rows the JSON has), figures (the PNGs of
+docs/experiments/figures/scl_study_*), all (every phase). --plan lists the runs and the planned compute without running anything.
 Resumable: finished runs (result.json) are skipped; run the same command again.
 
     python tools/experiments/scl_study.py --phase all --jobs 2
@@ -17,8 +18,9 @@ import _bootstrap  # noqa: E402,F401  (tools/: makes humanseg importable from a 
 from _bootstrap import ROOT  # noqa: E402
 
 from humanseg.cli import run_tool  # noqa: E402
-from humanseg.errors import HumanSegError  # noqa: E402
-from humanseg.experiments.scl_study import data, jobs, plan, report  # noqa: E402
+from humanseg.errors import DataError, HumanSegError  # noqa: E402
+from humanseg.utils.atomic import write_json_atomically  # noqa: E402
+from humanseg.experiments.scl_study import data, figures, jobs, plan, report  # noqa: E402
 
 DOCS = os.path.join(ROOT, "docs", "experiments")
 
@@ -34,13 +36,16 @@ def _size(text: str) -> list[int]:
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--phase", choices=("data", "grad", "train", "report", "all"), default="all")
+    p.add_argument("--phase", choices=("data", "grad", "train", "report", "figures", "all"), default="all")
     p.add_argument("--plan", action="store_true", help="list the runs and the planned compute")
     p.add_argument("--jobs", type=int, default=2, help="runs side by side, one thread each")
     p.add_argument("--data_dir", default=os.path.join(ROOT, "data", "scl_study"))
     p.add_argument("--exp_dir", default=os.path.join(ROOT, "output", "experiments", "scl_study"))
     p.add_argument("--json", default=os.path.join(DOCS, "scl_study.json"))
     p.add_argument("--md", default=os.path.join(DOCS, "scl_study.md"))
+    p.add_argument("--figures_dir", default=os.path.join(DOCS, "figures"))
+    p.add_argument("--panel_frames", type=int, default=4,
+                   help="rows of each setting's panel of the frames where the arms differ most")
     p.add_argument("--settings", default=",".join(plan.SETTINGS))
     p.add_argument("--seeds", default="0,1,2,3,4", help="portrait continuation seeds")
     p.add_argument("--street_seeds", default="0,1,2")
@@ -93,6 +98,45 @@ def _print_plan(runs, exp_dir: str) -> None:
           f"{left / 3600:.2f} left ({len(todo)} runs)", flush=True)
 
 
+def _panel_pairs(runs, exp_dir: str, best: float | None):
+    """Per setting with finished continuations here: (control, arm) of its smallest seed, the
+    arm being the portrait study's best lambda where it ran, else the setting's largest."""
+    for setting in dict.fromkeys(r.setting for r in runs):
+        cont = [r for r in runs if r.setting == setting and r.kind == "cont"
+                and jobs.finished(exp_dir, r)]
+        lams = sorted({r.lam for r in cont if r.lam})
+        if not lams:
+            continue
+        lam = best if best in lams else lams[-1]
+        seeds = sorted({r.seed for r in cont if r.lam == lam} & {r.seed for r in cont if not r.lam})
+        if seeds:
+            pick = {r.lam: r for r in cont if r.seed == seeds[0]}
+            yield pick[0.0], pick[lam]
+
+
+def make_figures(runs, args) -> None:
+    result = report.load(args.json)
+    out = args.figures_dir
+    for name, draw in (("differences", figures.plot_differences),
+                       ("base_curves", figures.plot_base_curves),
+                       ("components", figures.plot_components)):
+        try:
+            print(f"figure: {draw(result, os.path.join(out, f'scl_study_{name}.png'))}",
+                  flush=True)
+        except DataError as error:  # a figure of what has not run yet
+            print(f"figure scl_study_{name}.png skipped: {error}", flush=True)
+    panels = []
+    for control, arm in _panel_pairs(runs, args.exp_dir, report.best_portrait_lambda(result)):
+        path = os.path.join(out, f"scl_study_panel_{control.setting}.png")
+        panels.append(figures.plot_arm_panel(args.exp_dir, control, arm,
+                                             plan.SETTINGS[control.setting].eval_mode, path,
+                                             args.panel_frames))
+        print(f"figure: {path} ({control.key} against {arm.arm})", flush=True)
+    if panels:
+        write_json_atomically(os.path.join(out, "scl_study_panels.json"),
+                              [dict(p, path=os.path.relpath(p["path"], ROOT)) for p in panels])
+
+
 @run_tool
 def main(argv=None) -> None:
     args = parse_args(argv)
@@ -112,9 +156,12 @@ def main(argv=None) -> None:
         _print_plan(runs, args.exp_dir)
         jobs.run_all(runs, args, args.exp_dir, args.jobs)
     if args.phase in ("report", "all"):
-        result = report.collect(runs, args.exp_dir, args.n_boot, boot_seed=0)
+        result = report.collect(runs, args.exp_dir, args.n_boot, boot_seed=0,
+                                earlier=report.load(args.json))
         report.write(result, args.json, args.md)
         print(f"wrote {args.json} and the tables of {args.md}")
+    if args.phase in ("figures", "all"):
+        make_figures(train_runs, args)
 
 
 if __name__ == "__main__":

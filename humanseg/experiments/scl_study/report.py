@@ -18,43 +18,99 @@ RUN_METRICS = ("miou", "connectivity", "components", "pred_components", "label_c
                "boundary_f", "flicker")
 
 
-def _frames(exp_dir: str, run: Run) -> tuple[FrameStats, list[str], np.ndarray]:
+# predicted components per frame are counted in bins 0 .. HIST_BINS - 1, the last one "or more"
+HIST_BINS = 9
+# the parts whose compute is counted: each setting, and the gradient-ratio runs
+GRAD_PART = "gradient_ratio"
+KIND_ORDER = ("base", "cont", "scratch")
+
+
+def _frames(exp_dir: str, run: Run) -> tuple[FrameStats, np.ndarray, list[str]]:
     with open(os.path.join(run_dir(exp_dir, run), "frames.json")) as f:
         data = json.load(f)
-    names, sums = unit_sums(np.asarray(data["rows"], np.float64), data["units"])
-    return FrameStats(data["num_classes"]), names, sums
+    return FrameStats(data["num_classes"]), np.asarray(data["rows"], np.float64), data["units"]
 
 
-def collect(runs: list[Run], exp_dir: str, n_boot: int, boot_seed: int) -> dict:
-    """Everything the finished runs of ``runs`` say (unfinished runs are left out)."""
+def histogram(counts: np.ndarray) -> list[int]:
+    """How many frames have 0, 1, ... components (the last bin: HIST_BINS - 1 or more)."""
+    bins = np.minimum(np.asarray(counts, np.int64), HIST_BINS - 1)
+    return np.bincount(bins, minlength=HIST_BINS).tolist()
+
+
+def collect(runs: list[Run], exp_dir: str, n_boot: int, boot_seed: int,
+            earlier: dict | None = None) -> dict:
+    """Everything the finished runs of ``runs`` say (unfinished runs are left out), merged into
+    ``earlier`` (a previous report): a setting (or gradient recipe) with a finished run here is
+    rebuilt from the runs; every other one keeps the earlier report's rows, so a report made on
+    a machine that holds only some of the runs loses none of the others."""
     done = [r for r in runs if finished(exp_dir, r)]
-    rows, units, grad, bases = [], {}, [], []
+    rows, units, grad, bases, pooled, labels = [], {}, [], [], {}, {}
+    seconds: dict[str, float] = {}
     for run in done:
         result = load_result(exp_dir, run)
+        part = GRAD_PART if run.kind == "grad" else run.setting
+        seconds[part] = (seconds.get(part, 0.0) + result["train_seconds"]
+                         + result.get("eval_seconds", 0.0))
         if run.kind == "grad":
             grad += [{"setting": SETTINGS[run.setting].recipe, "lambda": run.lam,
                       "iter": h["iter"], "ratio": h["grad_ratio"], "ratio_rest": h["grad_ratio_rest"]}
                      for h in result["grad_ratio"]]
             continue
-        layout, names, sums = _frames(exp_dir, run)
+        layout, frame_rows, frame_units = _frames(exp_dir, run)
+        names, sums = unit_sums(frame_rows, frame_units)
         units[run] = (layout, names, sums)
         metrics = layout.metrics(sums.sum(0))
         video = SETTINGS[run.setting].video
         rows.append({"setting": run.setting, "arm": run.arm, "lambda": run.lam, "seed": run.seed,
                      **{k: (float(metrics[k]) if video or k != "flicker" else None)
                         for k in RUN_METRICS},
-                     "train_seconds": result["train_seconds"]})
+                     "train_seconds": result["train_seconds"],
+                     "eval_seconds": result.get("eval_seconds")})
+        pred, label = layout.components(frame_rows)
+        pooled.setdefault((run.setting, run.arm, run.lam), []).append(pred)
+        labels[run.setting] = label
         if run.kind == "base":
             bases.append({"setting": run.setting, "iters": run.iters,
                           "val_curve": result.get("val_curve")})
-    status = (f"{len(rows)} evaluated runs of {sum(r.kind != 'grad' for r in runs)} planned"
-              if rows else "study not yet run (only the gradient-ratio runs, if any, have run)")
-    return {"status": status, "runs": rows,
-            "paired_differences": paired(units, n_boot, boot_seed),
-            "gradient_ratio": grad, "bases": bases,
-            "compute_hours": round(sum(load_result(exp_dir, r)["train_seconds"]
-                                       + load_result(exp_dir, r).get("eval_seconds", 0)
-                                       for r in done) / 3600, 3)}
+    histograms = [{"setting": setting, "arm": arm, "lambda": lam, "frames": int(sum(map(len, p))),
+                   "pred": histogram(np.concatenate(p)), "label": histogram(labels[setting])}
+                  for (setting, arm, lam), p in pooled.items()]
+    new = {"runs": rows, "paired_differences": paired(units, n_boot, boot_seed),
+           "gradient_ratio": grad, "bases": bases, "component_histograms": histograms,
+           "compute_hours_by_part": {k: round(v / 3600, 3) for k, v in seconds.items()}}
+    return merge(new, earlier or {})
+
+
+def _order(row: dict) -> tuple:
+    names = list(SETTINGS)
+    kind = row.get("arm", "base").split("_")[0]
+    return (names.index(row["setting"]) if row["setting"] in names else len(names),
+            KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER),
+            row.get("lambda", 0.0), row.get("seed", 0))
+
+
+def merge(new: dict, earlier: dict) -> dict:
+    """``new`` (rebuilt from runs) with the rows of ``earlier`` that ``new`` has no setting (or,
+    for gradient ratios, recipe) of; rows ordered by setting, kind, lambda and seed."""
+    local = {r["setting"] for r in new["runs"]}
+    out = {}
+    for key in ("runs", "paired_differences", "bases", "component_histograms"):
+        kept = [r for r in earlier.get(key, []) if r["setting"] not in local]
+        out[key] = sorted(kept + new[key], key=_order)  # stable: metric order kept
+    recipes = {r["setting"] for r in new["gradient_ratio"]}
+    out["gradient_ratio"] = [r for r in earlier.get("gradient_ratio", [])
+                             if r["setting"] not in recipes] + new["gradient_ratio"]
+    parts = dict(new["compute_hours_by_part"])
+    for part, hours in earlier.get("compute_hours_by_part", {}).items():
+        parts.setdefault(part, hours)
+    kept_settings = sorted({r["setting"] for r in out["runs"]} - local)
+    out["status"] = (f"{len(out['runs'])} evaluated runs" + (
+        f"; rebuilt from runs here: {', '.join(sorted(local))}" if local else "") + (
+        f"; kept from the earlier report: {', '.join(kept_settings)}" if kept_settings else "")
+        if out["runs"] else "study not yet run (only the gradient-ratio runs, if any, have run)")
+    out["compute_hours_by_part"] = dict(sorted(parts.items()))
+    out["compute_hours"] = round(sum(parts.values()), 3)
+    return out
 
 
 def paired(units: dict, n_boot: int, boot_seed: int) -> list[dict]:
@@ -125,6 +181,7 @@ def markdown(report: dict) -> str:
     """The tables: paired differences, runs, gradient ratios, base curves."""
     lines = [BEGIN, "", f"_Generated by `tools/experiments/scl_study.py --phase report`; "
              f"{len(report['runs'])} evaluated runs, {report['compute_hours']:.2f} CPU-hours._", ""]
+    lines += summary_table(report["paired_differences"])
     lines += ["### Gradient ratio", ""]
     if report["gradient_ratio"]:
         lines += ["‖∇ λ·SCL‖ / ‖∇ CE term‖ (and / ‖∇ rest of the loss‖ in brackets) w.r.t. the "
@@ -165,6 +222,42 @@ def markdown(report: dict) -> str:
     else:
         lines.append("Not yet run.")
     return "\n".join(lines + ["", END])
+
+
+SUMMARY_METRICS = (("connectivity", "connectivity"), ("components", "components / frame"),
+                   ("miou", "mIoU"), ("boundary_f", "boundary F"), ("flicker", "flicker"))
+
+
+def _short_verdict(text: str) -> str:
+    return "n.d." if text.startswith("no detectable") else f"**{text}**"
+
+
+def summary_table(differences: list[dict]) -> list[str]:
+    """One row per setting and arm: each metric's paired difference, interval and verdict."""
+    by_arm: dict[tuple, dict] = {}
+    for r in differences:
+        by_arm.setdefault((r["setting"], r["arm"]), {})[r["metric"]] = r
+    if not by_arm:
+        return []
+    lines = ["### Summary: arm − control", "",
+             "Mean paired difference [95% interval] and verdict (n.d.: no detectable effect); "
+             "points for the rates, components per frame for components (lower is fewer "
+             "spurious pieces).", "",
+             "| setting | arm | seeds | " + " | ".join(t for _, t in SUMMARY_METRICS) + " |",
+             "|---|---|---|" + "---|" * len(SUMMARY_METRICS)]
+    for (setting, arm), metrics in by_arm.items():
+        cells = []
+        for key, _ in SUMMARY_METRICS:
+            r = metrics.get(key)
+            if r is None:
+                cells.append("–")
+                continue
+            k = 1 if key == "components" else 100
+            cells.append(f"{k * r['mean']:+.2f} [{k * r['ci95'][0]:+.2f}, "
+                         f"{k * r['ci95'][1]:+.2f}] {_short_verdict(r['verdict'])}")
+        seeds = len(next(iter(metrics.values()))["seeds"])
+        lines.append(f"| {setting} | {arm} | {seeds} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def _scaled_verdict(text: str) -> str:
