@@ -2,8 +2,14 @@
 seeds continued from it), its report, and a second call that skips every finished run."""
 import json
 import os
+import threading
+
+import pytest
 
 from support import run_tool
+from humanseg.errors import HumanSegError
+from humanseg.experiments.scl_study import jobs
+from humanseg.experiments.scl_study.plan import Run
 from humanseg.datasets.synthetic.humanseg import make_synthetic_humanseg
 from humanseg.experiments.scl_study.data import SPLITS
 
@@ -115,3 +121,36 @@ def test_tiny_study_trains_pairs_reports_and_resumes(tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     assert "5 of 5 runs already finished; 0 to run" in again.stdout
     assert {p: p.stat().st_mtime_ns for p in results} == stamps
+
+
+def test_scheduler_starts_runs_once_their_base_has_weights_and_skips_failed_bases(
+        tmp_path, monkeypatch, capsys):
+
+    ok = Run("portrait_standard_ce", "base", 0.0, 0, 10)
+    bad = Run("portrait_hard_ce", "base", 0.0, 0, 10)
+    runs = [ok, bad,
+            Run("portrait_standard_ce", "cont", 0.5, 0, 5, start=ok.key),
+            Run("portrait_hard_ce", "cont", 0.5, 0, 5, start=bad.key),
+            Run("portrait_hard_ce", "scratch", 0.5, 0, 15)]
+    started, lock = [], threading.Lock()
+
+    def fake_execute(run, args, exp_dir):
+        with lock:
+            if run.start is not None:  # a continuation never starts before its base's weights
+                assert os.path.isfile(os.path.join(exp_dir, run.start, "final", "model.pdparams"))
+            started.append(run.key)
+        if run is bad:
+            raise HumanSegError("diverged")
+        if run.kind == "base":
+            os.makedirs(os.path.join(exp_dir, run.key, "final"))
+            open(os.path.join(exp_dir, run.key, "final", "model.pdparams"), "w").close()
+        return {"train_seconds": 1.0, "eval_seconds": 0.5}
+
+    monkeypatch.setattr(jobs, "execute", fake_execute)
+    with pytest.raises(HumanSegError) as error:
+        jobs.run_all(runs, None, str(tmp_path), jobs=2)
+    assert sorted(started) == sorted(r.key for r in runs if r.start != bad.key)
+    assert started.index(ok.key) < started.index(runs[2].key)
+    assert "2 run(s) failed" in str(error.value)
+    assert f"not run, its base {bad.key} failed" in str(error.value)
+    assert "compute used: 0.00 CPU-hours" in capsys.readouterr().out

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from humanseg.cvlibs.config import dump_config
 from humanseg.errors import HumanSegError
@@ -102,30 +102,57 @@ def _hms(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def _startable(exp_dir: str, run: Run) -> bool:
+    """Whether ``run`` can start: it starts from scratch, or its base's final weights exist."""
+    return run.start is None or os.path.isfile(os.path.join(exp_dir, run.start, "final",
+                                                            "model.pdparams"))
+
+
 def run_all(runs: list[Run], args, exp_dir: str, jobs: int) -> float:
-    """Run ``runs`` (bases and gradient runs first, then the rest), ``jobs`` at a time, printing
-    progress; returns the compute used (train + eval seconds of the runs done now)."""
+    """Run ``runs``, ``jobs`` at a time, printing progress; returns the compute used (train +
+    eval seconds of the runs done now).
+
+    A free slot takes the first queued run that can start (bases and gradient runs are queued
+    first; a continuation waits for its base's final weights), so a slot never idles while
+    another setting's runs could go; a run whose base failed is reported as failed too."""
     todo = [r for r in runs if not finished(exp_dir, r)]
     print(f"{len(runs) - len(todo)} of {len(runs)} runs already finished; {len(todo)} to run",
           flush=True)
-    used, done, failures = 0.0, 0, []
+    queue = sorted(todo, key=lambda r: r.kind not in ("base", "grad"))  # stable
+    used, done, failures, failed, planned_done = 0.0, 0, [], set(), 0.0
     planned = sum(r.estimate() for r in todo)
     begin = time.time()
-    for stage in ([r for r in todo if r.kind in ("base", "grad")],
-                  [r for r in todo if r.kind not in ("base", "grad")]):
-        with ThreadPoolExecutor(max(jobs, 1)) as pool:
-            futures = {pool.submit(execute, r, args, exp_dir): r for r in stage}
-            for future in as_completed(futures):
-                run, done = futures[future], done + 1
+    running: dict = {}
+    with ThreadPoolExecutor(max(jobs, 1)) as pool:
+        while queue or running:
+            for run in [r for r in queue if r.start in failed]:
+                queue.remove(run)
+                failed.add(run.key)
+                failures.append(f"{run.key}: not run, its base {run.start} failed")
+            while queue and len(running) < max(jobs, 1):
+                # nothing startable and nothing running: submit anyway, execute() says why
+                run = next((r for r in queue if _startable(exp_dir, r)),
+                           None if running else queue[0])
+                if run is None:
+                    break
+                queue.remove(run)
+                running[pool.submit(execute, run, args, exp_dir)] = run
+            if not running:
+                continue
+            for future in wait(running, return_when=FIRST_COMPLETED)[0]:
+                run, done = running.pop(future), done + 1
+                planned_done += run.estimate()
                 try:
                     result = future.result()
                 except HumanSegError as error:  # the others go on; reported at the end
                     failures.append(str(error))
+                    failed.add(run.key)
                     print(f"[{done}/{len(todo)}] {run.key}: FAILED", flush=True)
                     continue
                 used += result["train_seconds"] + result.get("eval_seconds", 0.0)
                 elapsed = time.time() - begin
-                eta = elapsed / done * (len(todo) - done)
+                # the runs differ in length: scale what is left by the plan's estimates
+                eta = elapsed * (planned - planned_done) / planned_done
                 print(f"[{done}/{len(todo)}] {run.key}: {result['train_seconds']:.0f} s train"
                       f" + {result.get('eval_seconds', 0):.0f} s eval; elapsed {_hms(elapsed)},"
                       f" ETA {_hms(eta)} (plan: {planned / 3600:.2f} CPU-h)", flush=True)
