@@ -154,3 +154,10 @@ def test_scheduler_starts_runs_once_their_base_has_weights_and_skips_failed_base
     assert "2 run(s) failed" in str(error.value)
     assert f"not run, its base {bad.key} failed" in str(error.value)
     assert "compute used: 0.00 CPU-hours" in capsys.readouterr().out
+
+
+def test_component_histogram_puts_many_pieces_in_the_last_bin():
+    from humanseg.experiments.scl_study.report import HIST_BINS, histogram
+    counts = histogram([0, 1, 1, 3, HIST_BINS - 1, HIST_BINS + 5])
+    assert len(counts) == HIST_BINS and sum(counts) == 6
+    assert counts[:4] == [1, 2, 0, 1] and counts[-1] == 2

@@ -107,3 +107,16 @@ def test_frame_stats_sum_to_the_whole_set_metrics():
     perfect = layout.metrics(layout.frame(clean[1], labels[1], (clean[0], labels[0])))
     assert (perfect["miou"], perfect["connectivity"], perfect["components"],
             perfect["flicker"]) == (1.0, 1.0, 0.0, 0.0)
+
+
+def test_frame_components_per_row():
+    layout = FrameStats(num_classes=2)
+    label = np.zeros((12, 12), np.int64)
+    label[2:6, 2:6] = 1
+    pred = label.copy()
+    pred[9:11, 9:11] = 1          # a spurious piece
+    pred[0, 11] = 1               # and another
+    rows = np.stack([layout.frame(pred, label), layout.frame(label, label)])
+    predicted, labelled = layout.components(rows)
+    assert predicted.tolist() == [3.0, 1.0] and labelled.tolist() == [1.0, 1.0]
+    assert layout.metrics(rows.sum(0))["pred_components"] == predicted.mean()
