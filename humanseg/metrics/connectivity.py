@@ -184,13 +184,12 @@ def match_components(pred: np.ndarray, label: np.ndarray, num_classes: int,
         valid_pixels=valid.reshape(len(valid), -1).sum(1).astype(np.float64))
 
 
-def connectivity_per_group(comp: Components) -> tuple[np.ndarray, np.ndarray]:
-    """Hard connectivity of every (image, class) group.
-
-    Returns:
-        ``conn`` float64 [N * num_classes] and ``present`` bool of the same shape (the class is in
-        the prediction or the label of that image); ``conn`` is 0 where not present.
-    """
+def connectivity_terms(comp: Components) -> dict[str, np.ndarray]:
+    """The terms of the hard connectivity of every (image, class) group, each ``[N * C]``:
+    ``label`` components (n), ``pred`` components, ``lone`` predicted components that overlap
+    no label component of their class (k), ``missed`` label components that no predicted
+    component overlaps, and ``matched_iou``: the sum over label components of their mean IoU with
+    the predicted components they overlap. Connectivity is ``matched_iou / (label + lone)``."""
     inter = np.bincount(comp.pair_id, minlength=len(comp.pair_pred)).astype(np.float64)
     j, i = comp.pair_pred, comp.pair_label
     iou = inter / np.maximum(comp.pred_size[j] + comp.label_size[i] - inter, 1.0)
@@ -199,12 +198,23 @@ def connectivity_per_group(comp: Components) -> tuple[np.ndarray, np.ndarray]:
     r = np.bincount(i[1:], weights=iou[1:], minlength=len(comp.label_size))
     r = np.divide(r, pairs_of_label, out=np.zeros_like(r), where=pairs_of_label > 0)
     lone = (np.bincount(j[1:], minlength=len(comp.pred_size)) == 0).astype(np.float64)
-    n = comp.per_group(comp.label_group)
-    k = comp.per_group(comp.pred_group, lone)
-    m = comp.per_group(comp.pred_group)
-    numer = comp.per_group(comp.label_group, r)
-    present = (n + m) > 0
-    conn = np.divide(numer, n + k, out=np.zeros_like(numer), where=present)
+    return {"label": comp.per_group(comp.label_group), "pred": comp.per_group(comp.pred_group),
+            "lone": comp.per_group(comp.pred_group, lone),
+            "missed": comp.per_group(comp.label_group, (pairs_of_label == 0).astype(np.float64)),
+            "matched_iou": comp.per_group(comp.label_group, r)}
+
+
+def connectivity_per_group(comp: Components) -> tuple[np.ndarray, np.ndarray]:
+    """Hard connectivity of every (image, class) group.
+
+    Returns:
+        ``conn`` float64 [N * num_classes] and ``present`` bool of the same shape (the class is in
+        the prediction or the label of that image); ``conn`` is 0 where not present.
+    """
+    t = connectivity_terms(comp)
+    present = (t["label"] + t["pred"]) > 0
+    conn = np.divide(t["matched_iou"], t["label"] + t["lone"],
+                     out=np.zeros_like(t["matched_iou"]), where=present)
     return conn, present
 
 
@@ -252,4 +262,5 @@ class ConnectivityMetric:
 
 
 __all__ = ["Components", "ConnectivityMetric", "compute_connectivity", "connectivity_per_group",
+           "connectivity_terms",
            "match_components"]

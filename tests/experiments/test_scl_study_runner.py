@@ -82,6 +82,16 @@ def test_tiny_study_trains_pairs_reports_and_resumes(tmp_path):
     assert sum(hists["base"]["label"]) == test_frames
     for name in ("differences", "base_curves", "components", "panel_portrait_standard_ce"):
         assert (figures_dir / f"scl_study_{name}.png").stat().st_size > 1000
+    anatomy = {r["arm"]: r for r in report["connectivity_anatomy"]}
+    assert set(anatomy) == {"cont_control", "cont_lambda0.5"}  # seed 0's continuations
+    for row in anatomy.values():
+        assert row["seed"] == 0 and row["frames"] == test_frames
+        assert row["lone"] <= row["pred"] and row["missed"] <= row["label"]
+        assert 0 <= row["pooled_connectivity"] <= row["iou_per_label"] <= 1
+    run = next(r for r in report["runs"] if (r["arm"], r["seed"]) == ("cont_control", 0))
+    assert anatomy["cont_control"]["label"] == pytest.approx(run["label_components"])
+    assert anatomy["cont_control"]["pred"] == pytest.approx(run["pred_components"])
+    assert "### Where the connectivity change comes from" in md.read_text()
     panels = json.loads((figures_dir / "scl_study_panels.json").read_text())
     assert [(p["control"], p["arm"]) for p in panels] == [
         ("portrait_standard_ce/cont_control/seed0", "portrait_standard_ce/cont_lambda0.5/seed0")]

@@ -4,7 +4,8 @@ Phases (--phase): data (make the synthetic sets), grad (short runs logging the g
 train (bases to a plateau, then every arm continued from the same base checkpoint per seed, the
 paper's protocol, the street setting), report (scl_study.json and the tables of scl_study.md;
 settings without runs here keep the rows the JSON has), figures (the PNGs of
-docs/experiments/figures/scl_study_*), all (every phase). --plan lists the runs and the planned compute without running anything.
+docs/experiments/figures/scl_study_*), anatomy (the terms of person connectivity of one seed's
+models per arm, into the report), all (every phase). --plan lists the runs and the planned compute without running anything.
 Resumable: finished runs (result.json) are skipped; run the same command again.
 
     python tools/experiments/scl_study.py --phase all --jobs 2
@@ -20,7 +21,7 @@ from _bootstrap import ROOT  # noqa: E402
 from humanseg.cli import run_tool  # noqa: E402
 from humanseg.errors import DataError, HumanSegError  # noqa: E402
 from humanseg.utils.atomic import write_json_atomically  # noqa: E402
-from humanseg.experiments.scl_study import data, figures, jobs, plan, report  # noqa: E402
+from humanseg.experiments.scl_study import anatomy, data, figures, jobs, plan, report  # noqa: E402
 
 DOCS = os.path.join(ROOT, "docs", "experiments")
 
@@ -36,7 +37,7 @@ def _size(text: str) -> list[int]:
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--phase", choices=("data", "grad", "train", "report", "figures", "all"), default="all")
+    p.add_argument("--phase", choices=("data", "grad", "train", "report", "figures", "anatomy", "all"), default="all")
     p.add_argument("--plan", action="store_true", help="list the runs and the planned compute")
     p.add_argument("--jobs", type=int, default=2, help="runs side by side, one thread each")
     p.add_argument("--data_dir", default=os.path.join(ROOT, "data", "scl_study"))
@@ -44,6 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--json", default=os.path.join(DOCS, "scl_study.json"))
     p.add_argument("--md", default=os.path.join(DOCS, "scl_study.md"))
     p.add_argument("--figures_dir", default=os.path.join(DOCS, "figures"))
+    p.add_argument("--anatomy_seed", type=int, default=0,
+                   help="whose continuations --phase anatomy takes apart")
     p.add_argument("--panel_frames", type=int, default=4,
                    help="rows of each setting's panel of the frames where the arms differ most")
     p.add_argument("--settings", default=",".join(plan.SETTINGS))
@@ -137,6 +140,23 @@ def make_figures(runs, args) -> None:
                               [dict(p, path=os.path.relpath(p["path"], ROOT)) for p in panels])
 
 
+def add_anatomy(runs, args) -> None:
+    """The connectivity terms of every finished continuation of --anatomy_seed, into the report
+    (replacing the rows of the settings it covers)."""
+    rows = [anatomy.run_anatomy(args.exp_dir, r) for r in runs
+            if r.kind == "cont" and r.seed == args.anatomy_seed and jobs.finished(args.exp_dir, r)]
+    if not rows:
+        raise HumanSegError(f"no finished continuation of seed {args.anatomy_seed} in "
+                            f"{args.exp_dir} for --settings {args.settings}")
+    earlier = report.load(args.json)
+    empty = {"runs": [], "paired_differences": [], "bases": [], "component_histograms": [],
+             "gradient_ratio": [], "compute_hours_by_part": {}, "connectivity_anatomy": rows}
+    merged = report.merge(empty, earlier)
+    merged["status"] = earlier.get("status", merged["status"])
+    report.write(merged, args.json, args.md)
+    print(f"anatomy of {len(rows)} runs written to {args.json} and {args.md}", flush=True)
+
+
 @run_tool
 def main(argv=None) -> None:
     args = parse_args(argv)
@@ -160,6 +180,8 @@ def main(argv=None) -> None:
                                 earlier=report.load(args.json))
         report.write(result, args.json, args.md)
         print(f"wrote {args.json} and the tables of {args.md}")
+    if args.phase in ("anatomy", "all"):
+        add_anatomy(train_runs, args)
     if args.phase in ("figures", "all"):
         make_figures(train_runs, args)
 

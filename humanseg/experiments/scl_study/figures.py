@@ -107,7 +107,7 @@ def _frame_connectivity(path: str) -> tuple[np.ndarray, list[str]]:
     return layout.metrics(np.asarray(data["rows"], np.float64))["connectivity"], data["units"]
 
 
-def _load_model(path: str, split: str):
+def load_run_model(path: str, split: str):
     """The run's model (final weights) and its evaluation dataset (``split``, in the order its
     frames.json rows follow)."""
     from humanseg.cvlibs.builder import SegBuilder
@@ -141,7 +141,7 @@ def plot_arm_panel(exp_dir: str, control: Run, arm: Run, split: str, path: str,
         values, units = _frame_connectivity(os.path.join(run_dir(exp_dir, run), "frames.json"))
         conn.append(values)
     chosen = pick_frames(conn[0], conn[1], num_frames)
-    loaded = [_load_model(run_dir(exp_dir, run), split) for run in (control, arm)]
+    loaded = [load_run_model(run_dir(exp_dir, run), split) for run in (control, arm)]
     _, dataset, order, test_config = loaded[0]
     rows = []
     for i in chosen:

@@ -97,6 +97,12 @@ def merge(new: dict, earlier: dict) -> dict:
     for key in ("runs", "paired_differences", "bases", "component_histograms"):
         kept = [r for r in earlier.get(key, []) if r["setting"] not in local]
         out[key] = sorted(kept + new[key], key=_order)  # stable: metric order kept
+    # computed by --phase anatomy, not from the runs' results: replaced per setting it covers
+    anatomy = new.get("connectivity_anatomy", [])
+    covered = {r["setting"] for r in anatomy}
+    out["connectivity_anatomy"] = sorted(
+        [r for r in earlier.get("connectivity_anatomy", []) if r["setting"] not in covered]
+        + anatomy, key=_order)
     recipes = {r["setting"] for r in new["gradient_ratio"]}
     out["gradient_ratio"] = [r for r in earlier.get("gradient_ratio", [])
                              if r["setting"] not in recipes] + new["gradient_ratio"]
@@ -210,6 +216,7 @@ def markdown(report: dict) -> str:
                          f"| {len(r['seeds'])} |")
     else:
         lines.append("Not yet run.")
+    lines += anatomy_table(report.get("connectivity_anatomy", []))
     lines += ["", "### Runs", ""]
     if report["runs"]:
         lines += ["| setting | arm | seed | mIoU | connectivity | components pred / label | "
@@ -258,6 +265,26 @@ def summary_table(differences: list[dict]) -> list[str]:
         seeds = len(next(iter(metrics.values()))["seeds"])
         lines.append(f"| {setting} | {arm} | {seeds} | " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def anatomy_table(rows: list[dict]) -> list[str]:
+    """Per setting and arm: the terms of person connectivity per test frame."""
+    if not rows:
+        return []
+    lines = ["", "### Where the connectivity change comes from", "",
+             "Person components per test frame of one seed's models (`--phase anatomy`): the "
+             "label's, the predicted, the *lone* predicted ones (overlapping no label component: "
+             "spurious pieces), the *missed* label ones (overlapped by no prediction), and the "
+             "mean IoU of a label component with the predictions it overlaps. Pooled "
+             "connectivity = Σ IoU / Σ (label + lone) over the frames (the reported metric "
+             "averages per frame and over both classes instead).", "",
+             "| setting | arm | seed | label | predicted | lone | missed | IoU per label component |"
+             " pooled connectivity |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['setting']} | {r['arm']} | {r['seed']} | {r['label']:.2f} | "
+                     f"{r['pred']:.2f} | {r['lone']:.2f} | {r['missed']:.2f} | "
+                     f"{r['iou_per_label']:.3f} | {100 * r['pooled_connectivity']:.2f} |")
+    return lines
 
 
 def _scaled_verdict(text: str) -> str:
