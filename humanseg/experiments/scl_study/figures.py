@@ -19,7 +19,7 @@ import numpy as np
 
 from humanseg.errors import DataError
 from humanseg.experiments.scl_study.jobs import finished, run_dir
-from humanseg.experiments.scl_study.plan import Run
+from humanseg.experiments.scl_study.plan import SETTINGS, Run
 from humanseg.experiments.scl_study.report import HIST_BINS
 from humanseg.utils.plots import new_figure, pick_frames, plot_curves, plot_panel, save_figure
 
@@ -71,7 +71,10 @@ def plot_base_curves(report: dict, path: str) -> str:
 def plot_components(report: dict, path: str) -> str:
     """Per setting: the share of test frames with 0, 1, ... predicted person components, for
     the control, each arm and the label."""
-    hists = [h for h in report.get("component_histograms", []) if h["arm"] != "base"]
+    # person components: the portrait (binary) settings; a street frame's classes >= 1 are
+    # every class but road, dozens of components per frame
+    hists = [h for h in report.get("component_histograms", []) if h["arm"] != "base"
+             and h["setting"] in SETTINGS and SETTINGS[h["setting"]].video]
     if not hists:
         raise DataError("no component histograms in the report yet (they are built from the "
                         "runs' frames.json by --phase report).")
@@ -99,12 +102,12 @@ def plot_components(report: dict, path: str) -> str:
     return save_figure(fig, path)
 
 
-def _frame_connectivity(path: str) -> tuple[np.ndarray, list[str]]:
+def _frame_connectivity(path: str) -> np.ndarray:
     from humanseg.metrics.paired import FrameStats
     with open(path) as f:
         data = json.load(f)
     layout = FrameStats(data["num_classes"])
-    return layout.metrics(np.asarray(data["rows"], np.float64))["connectivity"], data["units"]
+    return layout.metrics(np.asarray(data["rows"], np.float64))["connectivity"]
 
 
 def load_run_model(path: str, split: str):
@@ -138,7 +141,7 @@ def plot_arm_panel(exp_dir: str, control: Run, arm: Run, split: str, path: str,
                             f"frames.json and final weights")
     conn = []
     for run in (control, arm):
-        values, units = _frame_connectivity(os.path.join(run_dir(exp_dir, run), "frames.json"))
+        values = _frame_connectivity(os.path.join(run_dir(exp_dir, run), "frames.json"))
         conn.append(values)
     chosen = pick_frames(conn[0], conn[1], num_frames)
     loaded = [load_run_model(run_dir(exp_dir, run), split) for run in (control, arm)]
@@ -151,7 +154,7 @@ def plot_arm_panel(exp_dir: str, control: Run, arm: Run, split: str, path: str,
         rows.append({"image": sample["img"].clip(0, 255).astype(np.uint8),
                      "label": sample["label"], "preds": preds,
                      "conn": [float(c[i]) for c in conn],
-                     "name": f"{units[i]} {os.path.basename(dataset.file_list[index][0])}"})
+                     "name": os.path.basename(dataset.file_list[index][0])})
     titles = (f"control (seed {control.seed})", f"{arm.arm.replace('_lambda', ' λ')}")
     plot_panel(rows, titles, path, dataset.ignore_index)
     return {"control": control.key, "arm": arm.key, "path": path,
