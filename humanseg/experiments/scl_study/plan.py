@@ -50,15 +50,15 @@ SETTINGS = {s.name: s for s in (
 )}
 PORTRAIT = [n for n in SETTINGS if n.startswith("portrait")]
 
-# Seconds per training iteration with one thread, measured here on 2026-12-03 (2 cores shared
-# with two other sessions; the mean batch_cost of iterations 21-40 of tools/train.py runs;
-# docs/experiments/scl_study.md, "Sizing"). Keys: recipe, with the SC loss or not. portrait_ce
-# was not timed separately: it takes portrait_ce_lovasz's values (Lovasz is a small part).
-# Used for the plan's estimate only; the end of a run prints the measured time.
-S_PER_ITER = {("portrait_ce_lovasz", False): 0.47, ("portrait_ce_lovasz", True): 0.42,
-              ("portrait_ce", False): 0.47, ("portrait_ce", True): 0.42,
-              ("street_fastscnn", False): 0.49, ("street_fastscnn", True): 0.46}
-EVAL_SECONDS = 25.0  # per run: 560 test frames took 21 s (portrait); street: 60 val images
+# Seconds per training iteration with one thread, measured on 2026-12-07 on an otherwise idle
+# 2-core machine running 2 runs side by side: a continuation's train seconds (interpreter and
+# Paddle start-up included) over its 250 iterations, mean of 5-40 runs per row
+# (docs/experiments/scl_study.md, "Sizing"). Keys: recipe, with the SC loss or not. Used for the
+# plan's estimate and the ETA only; the end of a run prints the measured time.
+S_PER_ITER = {("portrait_ce_lovasz", False): 0.31, ("portrait_ce_lovasz", True): 0.31,
+              ("portrait_ce", False): 0.28, ("portrait_ce", True): 0.28,
+              ("street_fastscnn", False): 0.33, ("street_fastscnn", True): 0.33}
+EVAL_SECONDS = 10.0  # per run: 560 portrait test frames took 9-11 s, 60 street images 4-5 s
 
 
 @dataclass(frozen=True)
