@@ -5,7 +5,8 @@ train (bases to a plateau, then every arm continued from the same base checkpoin
 paper's protocol, the street setting), report (scl_study.json and the tables of scl_study.md;
 settings without runs here keep the rows the JSON has), figures (the PNGs of
 docs/experiments/figures/scl_study_*), anatomy (the terms of person connectivity of one seed's
-models per arm, into the report), all (every phase). --plan lists the runs and the planned compute without running anything.
+models per arm, into the report), all (every phase). --plan lists the runs and the planned
+compute without running anything.
 Resumable: finished runs (result.json) are skipped; run the same command again.
 
     python tools/experiments/scl_study.py --phase all --jobs 2
@@ -37,7 +38,8 @@ def _size(text: str) -> list[int]:
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--phase", choices=("data", "grad", "train", "report", "figures", "anatomy", "all"), default="all")
+    p.add_argument("--phase", default="all",
+                   choices=("data", "grad", "train", "report", "figures", "anatomy", "all"))
     p.add_argument("--plan", action="store_true", help="list the runs and the planned compute")
     p.add_argument("--jobs", type=int, default=2, help="runs side by side, one thread each")
     p.add_argument("--data_dir", default=os.path.join(ROOT, "data", "scl_study"))
@@ -149,9 +151,7 @@ def add_anatomy(runs, args) -> None:
         raise HumanSegError(f"no finished continuation of seed {args.anatomy_seed} in "
                             f"{args.exp_dir} for --settings {args.settings}")
     earlier = report.load(args.json)
-    empty = {"runs": [], "paired_differences": [], "bases": [], "component_histograms": [],
-             "gradient_ratio": [], "compute_hours_by_part": {}, "connectivity_anatomy": rows}
-    merged = report.merge(empty, earlier)
+    merged = report.merge({"connectivity_anatomy": rows}, earlier)
     merged["status"] = earlier.get("status", merged["status"])
     report.write(merged, args.json, args.md)
     print(f"anatomy of {len(rows)} runs written to {args.json} and {args.md}", flush=True)

@@ -111,23 +111,16 @@ def _frame_connectivity(path: str) -> np.ndarray:
 
 
 def load_run_model(path: str, split: str):
-    """The run's model (final weights) and its evaluation dataset (``split``, in the order its
-    frames.json rows follow)."""
-    from humanseg.cvlibs.builder import SegBuilder
-    from humanseg.cvlibs.checks import EVAL_KEYS, check_config, check_test_config
-    from humanseg.cvlibs.config import load_config
-    from humanseg.engine.evaluate import clip_order, frame_index_of
-    cfg = check_config(load_config(os.path.join(path, "run_config.yml")), required=EVAL_KEYS)
-    cfg["val_dataset"]["mode"] = split
-    if cfg["val_dataset"].get("type") == "PPHumanSeg14K":
-        cfg["val_dataset"]["video"] = True
-    builder = SegBuilder(cfg, weights=os.path.join(path, "final", "model.pdparams"))
+    """The run's model (final weights, eval mode), its evaluation dataset (``split``), the order
+    its frames.json rows follow, and its checked test_config."""
+    from humanseg.cvlibs.checks import check_test_config
+    from humanseg.experiments.scl_study.frames import build_for_eval, frame_order
+    cfg, builder = build_for_eval(os.path.join(path, "run_config.yml"),
+                                  os.path.join(path, "final", "model.pdparams"), split)
     model = builder.model
     model.eval()
     dataset = builder.val_dataset
-    frames = frame_index_of(dataset)
-    order = clip_order(frames) if frames is not None else list(range(len(dataset)))
-    return model, dataset, order, check_test_config(cfg.get("test_config"))
+    return model, dataset, frame_order(dataset), check_test_config(cfg.get("test_config"))
 
 
 def plot_arm_panel(exp_dir: str, control: Run, arm: Run, split: str, path: str,
@@ -139,10 +132,8 @@ def plot_arm_panel(exp_dir: str, control: Run, arm: Run, split: str, path: str,
         if not finished(exp_dir, run):
             raise DataError(f"{run.key} has not finished in {exp_dir}: the panel needs its "
                             f"frames.json and final weights")
-    conn = []
-    for run in (control, arm):
-        values = _frame_connectivity(os.path.join(run_dir(exp_dir, run), "frames.json"))
-        conn.append(values)
+    conn = [_frame_connectivity(os.path.join(run_dir(exp_dir, run), "frames.json"))
+            for run in (control, arm)]
     chosen = pick_frames(conn[0], conn[1], num_frames)
     loaded = [load_run_model(run_dir(exp_dir, run), split) for run in (control, arm)]
     _, dataset, order, test_config = loaded[0]

@@ -21,12 +21,28 @@ from humanseg.metrics.paired import FrameStats
 from humanseg.utils.atomic import write_json_atomically
 
 
+def build_for_eval(config: str, weights: str, mode: str) -> tuple[dict, SegBuilder]:
+    """The run's checked config with its evaluation dataset set to split ``mode`` (a
+    PP-HumanSeg14K set read as video, so frames pair into clips), and its builder."""
+    cfg = check_config(load_config(config), required=EVAL_KEYS)
+    cfg["val_dataset"]["mode"] = mode
+    if cfg["val_dataset"].get("type") == "PPHumanSeg14K":
+        cfg["val_dataset"]["video"] = True
+    return cfg, SegBuilder(cfg, weights=weights)
+
+
+def frame_order(dataset) -> list[int]:
+    """The order frames.json rows follow: clip by clip for a video dataset, else by index."""
+    frames = frame_index_of(dataset)
+    return clip_order(frames) if frames is not None else list(range(len(dataset)))
+
+
 def evaluate_frames(model: paddle.nn.Layer, dataset) -> dict:
     """``{"units": [...], "rows": [[...]], "num_classes": C}``: one FrameStats row per frame, in
     clip and frame order for a video dataset (flicker pairs within a clip)."""
     layout = FrameStats(dataset.num_classes, dataset.ignore_index)
     frames = frame_index_of(dataset)
-    order = clip_order(frames) if frames is not None else list(range(len(dataset)))
+    order = frame_order(dataset)
     model.eval()
     units, rows, prev, prev_clip = [], [], None, None
     loader = build_eval_loader(paddle.io.Subset(dataset, order), num_workers=0)
@@ -45,11 +61,7 @@ def evaluate_frames(model: paddle.nn.Layer, dataset) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     config, weights, mode, out = argv if argv is not None else sys.argv[1:]
-    cfg = check_config(load_config(config), required=EVAL_KEYS)
-    cfg["val_dataset"]["mode"] = mode
-    if cfg["val_dataset"].get("type") == "PPHumanSeg14K":
-        cfg["val_dataset"]["video"] = True
-    builder = SegBuilder(cfg, weights=weights)
+    _, builder = build_for_eval(config, weights, mode)
     model = builder.model
     start = time.time()
     result = evaluate_frames(model, builder.val_dataset)

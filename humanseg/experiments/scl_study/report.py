@@ -90,23 +90,25 @@ def _order(row: dict) -> tuple:
 
 
 def merge(new: dict, earlier: dict) -> dict:
-    """``new`` (rebuilt from runs) with the rows of ``earlier`` that ``new`` has no setting (or,
-    for gradient ratios, recipe) of; rows ordered by setting, kind, lambda and seed."""
-    local = {r["setting"] for r in new["runs"]}
+    """``new`` (rebuilt from runs; a missing key counts as empty) with the rows of ``earlier``
+    that ``new`` has no setting (or, for gradient ratios, recipe) of; rows ordered by setting,
+    kind, lambda and seed."""
+    local = {r["setting"] for r in new.get("runs", [])}
     out = {}
     for key in ("runs", "paired_differences", "bases", "component_histograms"):
         kept = [r for r in earlier.get(key, []) if r["setting"] not in local]
-        out[key] = sorted(kept + new[key], key=_order)  # stable: metric order kept
+        out[key] = sorted(kept + new.get(key, []), key=_order)  # stable: metric order kept
     # computed by --phase anatomy, not from the runs' results: replaced per setting it covers
     anatomy = new.get("connectivity_anatomy", [])
     covered = {r["setting"] for r in anatomy}
     out["connectivity_anatomy"] = sorted(
         [r for r in earlier.get("connectivity_anatomy", []) if r["setting"] not in covered]
         + anatomy, key=_order)
-    recipes = {r["setting"] for r in new["gradient_ratio"]}
+    grad = new.get("gradient_ratio", [])
+    recipes = {r["setting"] for r in grad}
     out["gradient_ratio"] = [r for r in earlier.get("gradient_ratio", [])
-                             if r["setting"] not in recipes] + new["gradient_ratio"]
-    parts = dict(new["compute_hours_by_part"])
+                             if r["setting"] not in recipes] + grad
+    parts = dict(new.get("compute_hours_by_part", {}))
     for part, hours in earlier.get("compute_hours_by_part", {}).items():
         parts.setdefault(part, hours)
     kept_settings = sorted({r["setting"] for r in out["runs"]} - local)
