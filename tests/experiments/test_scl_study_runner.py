@@ -171,3 +171,12 @@ def test_component_histogram_puts_many_pieces_in_the_last_bin():
     counts = histogram([0, 1, 1, 3, HIST_BINS - 1, HIST_BINS + 5])
     assert len(counts) == HIST_BINS and sum(counts) == 6
     assert counts[:4] == [1, 2, 0, 1] and counts[-1] == 2
+
+
+def test_figures_without_a_report_is_a_clear_error(tmp_path):
+    done = run_tool("experiments/scl_study.py", "--phase", "figures", "--json",
+                    str(tmp_path / "missing.json"), "--figures_dir", str(tmp_path / "figs"),
+                    "--exp_dir", str(tmp_path / "exp"))
+    assert done.returncode == 2
+    assert "no report at" in done.stderr and "--phase report first" in done.stderr
+    assert not (tmp_path / "figs").exists()

@@ -121,6 +121,9 @@ def _panel_pairs(runs, exp_dir: str, best: float | None):
 
 def make_figures(runs, args) -> None:
     result = report.load(args.json)
+    if not result:
+        raise DataError(f"no report at {args.json}: the figures are drawn from it; run "
+                        f"--phase report first (or pass --json)")
     out = args.figures_dir
     for name, draw in (("differences", figures.plot_differences),
                        ("base_curves", figures.plot_base_curves),

@@ -31,7 +31,7 @@ CURVE_METRICS = (("miou", "val mIoU"), ("connectivity", "val connectivity"))
 
 def plot_differences(report: dict, path: str) -> str:
     """Mean paired difference and 95% interval of every arm, one subplot per metric."""
-    rows = report["paired_differences"]
+    rows = report.get("paired_differences", [])
     if not rows:
         raise DataError("no paired differences in the report yet: run --phase train and report.")
     arms = list(dict.fromkeys((r["setting"], r["arm"]) for r in rows))
@@ -62,7 +62,8 @@ def plot_differences(report: dict, path: str) -> str:
 
 def plot_base_curves(report: dict, path: str) -> str:
     """The bases' validation curves, one line per setting."""
-    histories = {b["setting"]: [b["val_curve"]] for b in report["bases"] if b.get("val_curve")}
+    histories = {b["setting"]: [b["val_curve"]] for b in report.get("bases", [])
+                 if b.get("val_curve")}
     if not histories:
         raise DataError("no base run with a validation curve in the report yet.")
     return plot_curves(histories, path, CURVE_METRICS)
